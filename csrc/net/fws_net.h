@@ -5,10 +5,15 @@
 ** Lua state's). No user callback ever runs inside lws_service(): libwebsockets callbacks only
 ** queue events, and fws_loop_poll()/fws_loop_run() deliver them after the service pass returns.
 ** A user callback may therefore call any function of this header (send, close, connect, timers),
-** except fws_loop_poll/run/free themselves.
+** except fws_loop_poll/run/free themselves (those calls are ignored while the loop is busy).
+**
+** The one exception is the server accept callback (fws_accept_cb): the upgrade must be decided
+** inside lws_service, so it runs there. It may read the request, fill in *out and keep the peer
+** handle; it must not call fws_loop_poll/run/free (ignored if it does). Other calls are safe.
 **
 ** Lifetime: a connection handle stays valid until the user calls fws_conn_release(). After
 ** fws_conn_close() returns, no callback runs for that connection, even for events already queued.
+** fws_loop_free() frees every handle of the loop (connections, servers, timers) at once.
 */
 #ifndef FWS_NET_H
 #define FWS_NET_H
@@ -31,12 +36,13 @@ typedef enum fws_conn_state {
 } fws_conn_state;
 
 typedef enum fws_event_kind {
-  FWS_EV_OPEN,          /* handshake done */
+  FWS_EV_OPEN,          /* handshake done: data/len = the subprotocol the server chose (or empty) */
   FWS_EV_TEXT,          /* a whole text message: data/len */
   FWS_EV_BINARY,        /* a whole binary message: data/len */
   FWS_EV_CLOSE,         /* final close: code, data/len = reason; no reconnect follows */
   FWS_EV_ERROR,         /* a fault: data/len = message; status = HTTP status of a refused handshake or 0 */
-  FWS_EV_RECONNECT,     /* a reconnect is scheduled: attempt (1-based), delay (seconds) */
+  FWS_EV_RECONNECT,     /* a reconnect is scheduled: attempt (1-based), delay (seconds), code of the
+                           close that ended the previous connection (1006 when it failed) */
   FWS_EV_DROPPED,       /* a queued message was given up: data/len = its bytes, binary flag */
   FWS_EV_PONG           /* keepalive answer arrived */
 } fws_event_kind;
@@ -45,7 +51,8 @@ typedef struct fws_event {
   fws_event_kind kind;
   const char *data;     /* valid only during the callback */
   size_t len;
-  int code;             /* CLOSE: close code (1005 when the peer gave none, 1006 abnormal) */
+  int code;             /* CLOSE: close code (1005 when the peer gave none, 1006 abnormal, 1009 when
+                           we closed for a message over max_message_size); RECONNECT: see above */
   int status;           /* ERROR: HTTP status of a refused handshake, else 0 */
   int binary;           /* DROPPED: whether the message was binary */
   int attempt;          /* RECONNECT */
@@ -59,38 +66,52 @@ typedef struct fws_header {
   const char *value;
 } fws_header;
 
+/* Reconnect after a failure or an abnormal close, never after the peer closed with 1000, a 401
+** or 403 handshake refusal, or a certificate verification failure. attempts counts tries since
+** the last successful open. Delay n = min(max_delay, min_delay * factor^(n-1) * (1 + jitter*r)). */
 typedef struct fws_reconnect {
   int attempts;         /* 0: no reconnect */
   double min_delay;     /* seconds, first delay (default 1.0) */
   double max_delay;     /* seconds, cap (default 10.0) */
   double factor;        /* growth per attempt (default 1.3) */
-  double jitter;        /* 0..1, fraction of the delay added at random (default 0.3) */
+  double jitter;        /* 0..1, fraction of the delay added at random; 0: the default 0.3,
+                           negative: none */
 } fws_reconnect;
 
 typedef struct fws_conn_opts {
   const char *url;              /* ws://host[:port]/path?query or wss://...; IPv6 as [::1] */
   const fws_header *headers;    /* extra request headers; values with CR or LF are refused */
   size_t nheaders;
-  const char *subprotocol;      /* Sec-WebSocket-Protocol value, or NULL */
+  const char *subprotocol;      /* Sec-WebSocket-Protocol value, sent as is ("a, b" offers two) */
   const char *ca_file;          /* PEM file of trusted CAs, or NULL for the system store */
   int insecure;                 /* 1: do not verify the server certificate (explicit opt-out) */
+                                /* (wss to an IPv6 literal can only be verified with insecure=1:
+                                ** lws cuts the TLS host name at the first ':') */
   size_t max_message_size;      /* 0: 16 MiB; a bigger incoming message closes with 1009 */
   double ping_interval;         /* seconds between keepalive pings, 0: off */
-  double ping_timeout;          /* seconds without a valid pong/data before hang-up, 0: off */
+  double ping_timeout;          /* seconds with nothing received (pong or data) before hang-up:
+                                ** FWS_EV_ERROR "keepalive timeout" then close 1006; 0: off */
   double connect_timeout;       /* seconds, 0: 20 */
-  size_t queue_limit;           /* messages held while not open; 0: sending while not open fails */
+  size_t queue_limit;           /* messages held while not open (resolving, connecting, waiting to
+                                ** reconnect); 0: sending while not open fails. Messages not yet
+                                ** written when a connection breaks are kept up to this limit for
+                                ** the next one; the rest, and all held when the conn ends for
+                                ** good, come back as FWS_EV_DROPPED events. */
   fws_reconnect reconnect;
 } fws_conn_opts;
 
-/* Return codes of fws_conn_send */
-enum { FWS_SEND_OK = 0, FWS_SEND_NOT_OPEN = 1, FWS_SEND_QUEUE_FULL = 2, FWS_SEND_CLOSED = 3, FWS_SEND_NOMEM = 4 };
+/* Return codes of fws_conn_send. FWS_SEND_DROPPED: a server peer's queue is at
+** peer_queue_limit; the message was not queued and an FWS_EV_DROPPED event reports it. */
+enum { FWS_SEND_OK = 0, FWS_SEND_NOT_OPEN = 1, FWS_SEND_QUEUE_FULL = 2, FWS_SEND_CLOSED = 3,
+       FWS_SEND_NOMEM = 4, FWS_SEND_DROPPED = 5 };
 
 /* The loop: one libwebsockets context, created on demand. NULL and err on failure. */
 fws_loop *fws_loop_new(char *err, size_t errlen);
-/* Closes every connection and server (no callbacks), frees the context. */
+/* Closes every connection and server (no callbacks), frees the context and every handle.
+** Never waits for a name lookup in flight. */
 void fws_loop_free(fws_loop *loop);
-/* Does ready work for at most budget_ms and returns at once when idle; never blocks.
-** Returns the number of events delivered. */
+/* Does ready work for at most budget_ms (about: one service pass may overrun it) and returns at
+** once when idle; never blocks. Returns the number of callbacks run (events and timers). */
 int fws_loop_poll(fws_loop *loop, double budget_ms);
 /* Blocks until nothing is left (no connection, server or timer), seconds pass (< 0: no limit),
 ** or fws_loop_stop(). Returns 1 when it ended because nothing was left, 0 otherwise. */
@@ -112,7 +133,10 @@ fws_conn *fws_conn_connect(fws_loop *loop, const fws_conn_opts *opts, fws_conn_c
 /* Copies the message. While open it is queued for the next writable moment; while not open it
 ** is held if queue_limit allows, else FWS_SEND_NOT_OPEN. */
 int fws_conn_send(fws_conn *conn, int binary, const char *data, size_t len);
-/* Works in every state, idempotent. code 0 means 1000. No callback runs after it returns. */
+/* Works in every state, idempotent. code 0 means 1000; reason is cut at 123 bytes. When open,
+** messages already queued are written first, then the close frame; a peer that does not answer
+** is cut off after 5 s. Messages held while not open are discarded without DROPPED events.
+** No callback runs after it returns. */
 void fws_conn_close(fws_conn *conn, int code, const char *reason, size_t reason_len);
 /* Closes (1001) if still open, and gives the handle back. */
 void fws_conn_release(fws_conn *conn);
@@ -120,19 +144,31 @@ fws_conn_state fws_conn_get_state(const fws_conn *conn);
 size_t fws_conn_queued(const fws_conn *conn);  /* messages waiting to be written */
 void *fws_conn_user(const fws_conn *conn);
 void fws_conn_set_callback(fws_conn *conn, fws_conn_cb cb, void *user);
-/* Peer address as text ("127.0.0.1:50312"), for logs. */
+/* Peer address as text ("127.0.0.1:50312", "[::1]:50312"; for a client the URL's host:port). */
 const char *fws_conn_peer(const fws_conn *conn);
+/* The subprotocol in force (client: the server's answer; peer: what accept chose), or NULL. */
+const char *fws_conn_subprotocol(const fws_conn *conn);
 
-/* Servers. A handshake is offered to the accept callback before it completes: the callback reads
-** the request, sets *status to refuse (e.g. 400, 401) with a reason, or returns the callback and
-** user for the new peer connection. */
+/* Servers. A handshake is offered to the accept callback before it completes (inside
+** lws_service, see the top of this file): the callback reads the request, sets out->status to
+** refuse (e.g. 400, 401: the client gets that HTTP status, with reason as the body), or sets the
+** callback and user for the new peer connection. The fws_request and the strings it returns are
+** valid during the callback only. A refused peer handle is freed after the callback returns; an
+** accepted one belongs to the user (fws_conn_release) and gets FWS_EV_OPEN when the handshake is
+** done. With no accept callback every upgrade is accepted and the server owns the peers. */
 typedef struct fws_request fws_request;
-const char *fws_request_target(const fws_request *req);   /* path with query, as sent */
+/* Path with query. libwebsockets decodes both before we see them, so this is rebuilt: the same
+** path and parameters, percent-encoding normalized ("+" in the query reads as %20, ";" as "&"). */
+const char *fws_request_target(const fws_request *req);
 /* A request header by name (case-insensitive), NULL when absent. */
 const char *fws_request_header(const fws_request *req, const char *name);
-/* Every header: calls fn for each name/value pair. */
+/* Every header lws 4.1.6 knows by name (host, origin, authorization, user-agent, cookie,
+** sec-websocket-*, x-forwarded-for, ...), lower-case names. Other ("custom") headers cannot be
+** listed with lws 4.1.6: ask for them by name with fws_request_header. */
 void fws_request_headers(const fws_request *req,
                          void (*fn)(const char *name, const char *value, void *ud), void *ud);
+/* The Sec-WebSocket-Protocol list as sent, NULL when absent. lws 4.1.6 limits it to 127 bytes and
+** its first name to 63; longer ones are refused before the accept callback. */
 const char *fws_request_subprotocols(const fws_request *req);
 
 typedef struct fws_accept {
@@ -140,7 +176,7 @@ typedef struct fws_accept {
   const char *reason;   /* refusal body */
   fws_conn_cb cb;       /* for the accepted peer */
   void *user;
-  const char *subprotocol; /* the one to answer with, or NULL */
+  const char *subprotocol; /* the one to answer with (must be one offered), or NULL: none */
 } fws_accept;
 
 typedef void (*fws_accept_cb)(fws_server *srv, fws_conn *peer, const fws_request *req,
@@ -148,20 +184,22 @@ typedef void (*fws_accept_cb)(fws_server *srv, fws_conn *peer, const fws_request
 
 typedef struct fws_server_opts {
   const char *host;             /* bind address: "127.0.0.1", "::1", "0.0.0.0" */
-  int port;                     /* 0: the kernel picks one */
+  int port;                     /* 0: the kernel picks one (fws_server_port tells which) */
   const char *cert_file;        /* PEM; both set: wss */
   const char *key_file;
   size_t max_message_size;      /* 0: 16 MiB */
   double ping_interval;
   double ping_timeout;
-  size_t peer_queue_limit;      /* per-peer outgoing messages held before DROPPED; 0: 1024 */
+  size_t peer_queue_limit;      /* per-peer outgoing messages queued before DROPPED; 0: 1024 */
 } fws_server_opts;
 
 fws_server *fws_server_listen(fws_loop *loop, const fws_server_opts *opts, fws_accept_cb cb,
                               void *user, char *err, size_t errlen);
 int fws_server_port(const fws_server *srv);
-/* Stops listening and closes every peer (1001). No callback after it returns. */
+/* Stops listening and closes every peer (1001). No callback, for the server or its peers, after
+** it returns. Peer handles the user holds must still be released. */
 void fws_server_close(fws_server *srv);
+/* Closes if needed and gives the handle back (its memory goes with the loop). */
 void fws_server_release(fws_server *srv);
 
 #endif

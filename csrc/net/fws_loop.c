@@ -1,0 +1,384 @@
+/*
+** fws_loop.c: the libwebsockets context, the event queue, poll and run.
+**
+** lws_service(ctx, t) blocks for any t >= 0 (until the next lws timer or fd activity), so poll
+** loops lws_service(ctx, -1) while work happens and run blocks in lws_service(ctx, 0). Events
+** queued during a blocking pass from a timer (sul) would not end that pass by themselves, so the
+** first event queued during one calls lws_cancel_service().
+*/
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "net/fws_int.h"
+
+#define FWS_FD_CAP 131072  /* fd tables are sized by the fd limit: do not let a huge one bloat them */
+
+/* Our own keepalive replaces lws' validity pings (the server default would ping every 300 s). */
+static const lws_retry_bo_t fws_no_validity = {0};
+
+void fws_set_err(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  if (!err || !errlen) return;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* lws logs go to stderr only when FWS_DEBUG is set; lws never sees header values from us. */
+static void log_emit(int level, const char *line) {
+  (void)level;
+  if (getenv("FWS_DEBUG")) fputs(line, stderr);
+}
+
+double fws_random(fws_loop *loop) {  /* xorshift64*: jitter only, not security */
+  uint64_t x = loop->rng;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  loop->rng = x;
+  return (double)((x * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+static int fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl)) return 1024;
+  if (rl.rlim_cur != RLIM_INFINITY && (rl.rlim_max == RLIM_INFINITY || rl.rlim_cur < rl.rlim_max)) {
+    rlim_t want = rl.rlim_max;
+    if (want == RLIM_INFINITY || want > FWS_FD_CAP) want = FWS_FD_CAP;
+    if (want > rl.rlim_cur) {
+      rl.rlim_cur = want;
+      setrlimit(RLIMIT_NOFILE, &rl);
+      getrlimit(RLIMIT_NOFILE, &rl);
+    }
+  }
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FWS_FD_CAP) return FWS_FD_CAP;
+  return (int)rl.rlim_cur;
+}
+
+struct lws_vhost *fws_client_vhost(fws_loop *loop, const char *ca_file, char *err,
+                                   size_t errlen) {
+  struct lws_context_creation_info info;
+  fws_clivh *v;
+  char name[32];
+  for (v = loop->clivhs; v; v = v->next)
+    if ((!ca_file && !v->ca_file) || (ca_file && v->ca_file && !strcmp(ca_file, v->ca_file)))
+      return v->vh;
+  if (ca_file) {  /* lws 4.1.6 creates the vhost even when it cannot read the file */
+    FILE *f = fopen(ca_file, "r");
+    if (!f) {
+      fws_set_err(err, errlen, "cannot read ca_file %s: %s", ca_file, strerror(errno));
+      return NULL;
+    }
+    fclose(f);
+  }
+  v = calloc(1, sizeof *v);
+  if (!v || (ca_file && !(v->ca_file = strdup(ca_file)))) {
+    free(v);
+    fws_set_err(err, errlen, "out of memory");
+    return NULL;
+  }
+  memset(&info, 0, sizeof info);
+  snprintf(name, sizeof name, "fws-cli-%d", loop->nvh++);
+  info.vhost_name = name;
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = loop->cli_protocols;
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.client_ssl_ca_filepath = ca_file;
+  info.retry_and_idle_policy = &fws_no_validity;
+  v->vh = lws_create_vhost(loop->ctx, &info);
+  if (!v->vh) {
+    free(v->ca_file);
+    free(v);
+    fws_set_err(err, errlen, ca_file ? "cannot load ca_file %s" : "cannot create the client vhost",
+                ca_file);
+    return NULL;
+  }
+  v->next = loop->clivhs;
+  loop->clivhs = v;
+  return v->vh;
+}
+
+const lws_retry_bo_t *fws_retry_policy(void) { return &fws_no_validity; }
+
+fws_loop *fws_loop_new(char *err, size_t errlen) {
+  struct lws_context_creation_info info;
+  fws_loop *loop = calloc(1, sizeof *loop);
+  struct timespec ts;
+  if (!loop) {
+    fws_set_err(err, errlen, "out of memory");
+    return NULL;
+  }
+  lws_set_log_level(LLL_ERR | LLL_WARN, log_emit);
+  loop->frag = malloc(LWS_PRE + FWS_FRAG_SIZE);
+  if (!loop->frag) {
+    free(loop);
+    fws_set_err(err, errlen, "out of memory");
+    return NULL;
+  }
+  clock_gettime(CLOCK_REALTIME, &ts);
+  loop->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)loop;
+  if (!loop->rng) loop->rng = 88172645463325252ull;
+  loop->cli_protocols[0].name = "fws";
+  loop->cli_protocols[0].callback = fws_lws_callback;
+  loop->cli_protocols[0].rx_buffer_size = FWS_RX_BUF;
+
+  memset(&info, 0, sizeof info);
+  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.pt_serv_buf_size = FWS_SERV_BUF;
+  info.fd_limit_per_thread = (unsigned int)fd_limit();
+  info.retry_and_idle_policy = &fws_no_validity;
+  info.user = loop;
+  loop->ctx = lws_create_context(&info);
+  if (!loop->ctx) {
+    free(loop->frag);
+    free(loop);
+    fws_set_err(err, errlen, "cannot create the libwebsockets context");
+    return NULL;
+  }
+  /* The client vhost comes first: TLS verification reports go to the first vhost's protocol. */
+  if (!fws_client_vhost(loop, NULL, err, errlen) || !(loop->res = fws_resolver_new(loop->ctx))) {
+    if (!loop->clivhs) fws_set_err(err, errlen, "cannot create the client vhost");
+    else fws_set_err(err, errlen, "out of memory");
+    lws_context_destroy(loop->ctx);
+    while (loop->clivhs) {
+      fws_clivh *v = loop->clivhs;
+      loop->clivhs = v->next;
+      free(v->ca_file);
+      free(v);
+    }
+    free(loop->frag);
+    free(loop);
+    return NULL;
+  }
+  return loop;
+}
+
+/* ---- events ---- */
+
+void fws_loop_wake(fws_loop *loop) {
+  if (loop->blocking && !loop->woken) {
+    loop->woken = 1;
+    lws_cancel_service(loop->ctx);
+  }
+}
+
+static fws_qev *push(fws_loop *loop, fws_conn *c, fws_event_kind kind, size_t extra) {
+  fws_qev *e = calloc(1, sizeof *e + extra + 1);
+  if (!e) return NULL;
+  e->conn = c;
+  e->ev.kind = kind;
+  if (loop->evtail) loop->evtail->next = e;
+  else loop->evhead = e;
+  loop->evtail = e;
+  c->nevents++;
+  fws_loop_wake(loop);
+  return e;
+}
+
+fws_qev *fws_ev_push(fws_loop *loop, fws_conn *c, fws_event_kind kind, const char *data,
+                     size_t len) {
+  fws_qev *e;
+  if (c->user_closed || loop->freeing) return NULL;
+  e = push(loop, c, kind, len);
+  if (!e) return NULL;
+  if (len) memcpy(e + 1, data, len);
+  e->ev.data = (const char *)(e + 1);
+  e->ev.len = len;
+  return e;
+}
+
+fws_qev *fws_ev_push_owned(fws_loop *loop, fws_conn *c, fws_event_kind kind, char *buf,
+                           size_t len) {
+  fws_qev *e = NULL;
+  if (!c->user_closed && !loop->freeing) e = push(loop, c, kind, 0);
+  if (!e) {
+    free(buf);
+    return NULL;
+  }
+  e->heap = buf;
+  e->ev.data = buf;
+  e->ev.len = len;
+  return e;
+}
+
+void fws_ev_error(fws_conn *c, int status, const char *fmt, ...) {
+  char msg[320];
+  va_list ap;
+  fws_qev *e;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  if ((size_t)n >= sizeof msg) n = sizeof msg - 1;
+  e = fws_ev_push(c->loop, c, FWS_EV_ERROR, msg, (size_t)n);
+  if (e) e->ev.status = status;
+}
+
+static void free_event(fws_qev *e) {
+  if (e->timer && e->timer->cancelled) free(e->timer);  /* see fws_timer_cancel */
+  free(e->heap);
+  free(e);
+}
+
+/* Delivers the events queued so far; events queued by the callbacks wait for the next round. */
+static int deliver(fws_loop *loop) {
+  fws_qev *last = loop->evtail;
+  int n = 0;
+  while (last && loop->evhead) {
+    fws_qev *e = loop->evhead;
+    int end = e == last;
+    loop->evhead = e->next;
+    if (!loop->evhead) loop->evtail = NULL;
+    if (e->timer) {
+      fws_timer *t = e->timer;
+      e->timer = NULL;
+      if (!t->cancelled) n++;
+      fws_timer_deliver(t);
+    } else {
+      fws_conn *c = e->conn;
+      if (!c->user_closed && c->cb) {
+        c->cb(c, &e->ev, c->user);
+        n++;
+      }
+      c->nevents--;
+      fws_conn_maybe_free(c);
+    }
+    free_event(e);
+    if (end) break;
+  }
+  return n;
+}
+
+static void run_kills(fws_loop *loop) {
+  while (loop->kills) {
+    fws_conn *c = loop->kills;
+    loop->kills = c->kill_next;
+    c->kill_next = NULL;
+    c->kill_req = 0;
+    fws_conn_kill(c);
+    fws_conn_maybe_free(c);
+  }
+}
+
+/* Work that must happen outside lws_service: resolver results and deferred kills. */
+static int housekeep(fws_loop *loop) {
+  int n = 0;
+  fws_job *j;
+  run_kills(loop);
+  while ((j = fws_resolver_take(loop->res))) {
+    n++;
+    if (j->conn) fws_client_on_resolved(j);
+    free(j);
+  }
+  return n;
+}
+
+static void service(fws_loop *loop, int timeout) {
+  loop->in_service = 1;
+  lws_service(loop->ctx, timeout);
+  loop->in_service = 0;
+  run_kills(loop);
+}
+
+int fws_loop_poll(fws_loop *loop, double budget_ms) {
+  double t0 = now_ms();
+  int delivered = 0;
+  if (!loop || loop->in_service || loop->freeing) return 0;
+  for (;;) {
+    unsigned long a0 = loop->activity;
+    int work = housekeep(loop), n;
+    delivered += deliver(loop);  /* events queued by user calls between polls */
+    service(loop, -1);
+    n = deliver(loop);
+    delivered += n;
+    if (!n && !work && loop->activity == a0 && !loop->evhead) break;
+    if (now_ms() - t0 >= budget_ms) break;
+  }
+  return delivered;
+}
+
+static void run_deadline(lws_sorted_usec_list_t *sul) {
+  fws_loop *loop = lws_container_of(sul, fws_loop, run_sul);
+  lws_cancel_service(loop->ctx);
+}
+
+int fws_loop_run(fws_loop *loop, double seconds) {
+  double deadline = seconds >= 0 ? now_ms() + seconds * 1e3 : 0;
+  int r = 0;
+  if (!loop || loop->in_service || loop->freeing) return 0;
+  loop->stop = 0;
+  if (seconds >= 0)
+    lws_sul_schedule(loop->ctx, 0, &loop->run_sul, run_deadline, (lws_usec_t)(seconds * 1e6));
+  for (;;) {
+    housekeep(loop);
+    deliver(loop);
+    if (loop->stop) break;
+    if (!fws_loop_active(loop) && !loop->evhead) {
+      r = 1;
+      break;
+    }
+    if (seconds >= 0 && now_ms() >= deadline) break;
+    if (loop->evhead || loop->kills) continue;
+    loop->blocking = 1;
+    loop->woken = 0;
+    service(loop, 0);
+    loop->blocking = 0;
+    deliver(loop);
+  }
+  lws_sul_cancel(&loop->run_sul);
+  loop->stop = 0;
+  return r;
+}
+
+void fws_loop_stop(fws_loop *loop) {
+  if (!loop) return;
+  loop->stop = 1;
+  if (loop->in_service) lws_cancel_service(loop->ctx);
+}
+
+size_t fws_loop_active(const fws_loop *loop) {
+  return loop ? loop->nalive + loop->nservers + loop->ntimers : 0;
+}
+
+void fws_loop_free(fws_loop *loop) {
+  fws_conn *c;
+  if (!loop || loop->in_service) return;
+  loop->freeing = 1;
+  for (c = loop->conns; c; c = c->next) c->user_closed = 1;  /* no callback from here on */
+  fws_resolver_detach(loop->res);
+  loop->res = NULL;
+  fws_timer_free_all(loop);
+  /* Destroying the context closes every wsi; our callbacks only clear pointers now. */
+  lws_context_destroy(loop->ctx);
+  loop->ctx = NULL;
+  while (loop->evhead) {
+    fws_qev *e = loop->evhead;
+    loop->evhead = e->next;
+    if (e->timer) e->timer->cancelled = 1;
+    free_event(e);
+  }
+  loop->evtail = NULL;
+  fws_conn_free_all(loop);
+  fws_server_free_all(loop);
+  while (loop->clivhs) {
+    fws_clivh *v = loop->clivhs;
+    loop->clivhs = v->next;
+    free(v->ca_file);
+    free(v);
+  }
+  free(loop->frag);
+  free(loop);
+}

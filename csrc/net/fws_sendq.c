@@ -1,0 +1,75 @@
+/*
+** fws_sendq.c: per-connection outgoing messages. Each message is copied once, with LWS_PRE
+** bytes of headroom so lws_write can put the frame header in front of it. One WRITEABLE writes
+** one message, or one FWS_FRAG_SIZE fragment of a big one: libwebsockets allows one write per
+** WRITEABLE and copies whatever the socket does not take, so small fragments keep that copy small.
+*/
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/fws_int.h"
+
+fws_msg *fws_msg_new(int binary, const char *data, size_t len) {
+  fws_msg *m;
+  if (len > SIZE_MAX - sizeof *m - LWS_PRE) return NULL;
+  m = malloc(sizeof *m + LWS_PRE + len);
+  if (!m) return NULL;
+  m->next = NULL;
+  m->len = len;
+  m->binary = binary != 0;
+  if (len) memcpy(m->buf + LWS_PRE, data, len);
+  return m;
+}
+
+void fws_sendq_push(fws_sendq *q, fws_msg *m) {
+  m->next = NULL;
+  if (q->tail) q->tail->next = m;
+  else q->head = m;
+  q->tail = m;
+  q->count++;
+}
+
+fws_msg *fws_sendq_pop(fws_sendq *q) {
+  fws_msg *m = q->head;
+  if (!m) return NULL;
+  q->head = m->next;
+  if (!q->head) q->tail = NULL;
+  q->count--;
+  q->off = 0;
+  m->next = NULL;
+  return m;
+}
+
+void fws_sendq_clear(fws_sendq *q) {
+  fws_msg *m;
+  while ((m = fws_sendq_pop(q))) free(m);
+}
+
+int fws_sendq_write(fws_conn *c, struct lws *wsi) {
+  fws_sendq *q = &c->q;
+  fws_msg *m = q->head;
+  int proto, n;
+  if (!m) return 0;
+  proto = m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+  if (q->off == 0 && m->len <= FWS_FRAG_SIZE) {
+    /* In place: a client masks the payload in the buffer, so the message is spent now. */
+    n = lws_write(wsi, m->buf + LWS_PRE, m->len, (enum lws_write_protocol)proto);
+    free(fws_sendq_pop(q));
+  } else {
+    /* Fragments go through the loop's scratch buffer: writing in place would let the frame
+    ** header and the client mask spoil bytes we must resend if the connection breaks. */
+    size_t chunk = m->len - q->off;
+    int start = q->off == 0, end;
+    unsigned char *frag = c->loop->frag;
+    if (chunk > FWS_FRAG_SIZE) chunk = FWS_FRAG_SIZE;
+    end = q->off + chunk == m->len;
+    memcpy(frag + LWS_PRE, m->buf + LWS_PRE + q->off, chunk);
+    n = lws_write(wsi, frag + LWS_PRE, chunk,
+                  (enum lws_write_protocol)lws_write_ws_flags(proto, start, end));
+    if (end) free(fws_sendq_pop(q));
+    else q->off += chunk;
+  }
+  if (n < 0) return -1;
+  return q->head != NULL;
+}

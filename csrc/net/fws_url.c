@@ -1,0 +1,118 @@
+/*
+** fws_url.c: ws:// and wss:// URLs. Path and query are kept verbatim (the layer above encodes
+** them); the host is what we resolve and what TLS verifies.
+*/
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "net/fws_int.h"
+
+static char *dupn(const char *s, size_t n) {
+  char *d = malloc(n + 1);
+  if (d) {
+    memcpy(d, s, n);
+    d[n] = '\0';
+  }
+  return d;
+}
+
+int fws_is_numeric_host(const char *host) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+int fws_url_parse(const char *url, fws_url *out, char *err, size_t errlen) {
+  const char *p, *hs, *he, *rest;
+  memset(out, 0, sizeof *out);
+  if (!url) {
+    fws_set_err(err, errlen, "no url");
+    return -1;
+  }
+  if (!strncasecmp(url, "ws://", 5)) {
+    p = url + 5;
+  } else if (!strncasecmp(url, "wss://", 6)) {
+    p = url + 6;
+    out->tls = 1;
+  } else {
+    fws_set_err(err, errlen, "url must start with ws:// or wss://");
+    return -1;
+  }
+  out->port = out->tls ? 443 : 80;
+  for (const char *s = url; *s; s++)
+    if ((unsigned char)*s <= 0x20 || *s == 0x7f) {
+      fws_set_err(err, errlen, "url contains a space or control character");
+      return -1;
+    }
+  if (strchr(p, '@') && strchr(p, '@') < p + strcspn(p, "/?#")) {
+    fws_set_err(err, errlen, "url must not carry user info (use headers)");
+    return -1;
+  }
+  if (*p == '[') {  /* IPv6 literal */
+    hs = p + 1;
+    he = strchr(hs, ']');
+    if (!he || he == hs) {
+      fws_set_err(err, errlen, "url has a bad IPv6 literal");
+      return -1;
+    }
+    rest = he + 1;
+    out->ipv6 = 1;
+  } else {
+    hs = p;
+    he = p + strcspn(p, ":/?#");
+    rest = he;
+  }
+  if (he == hs) {
+    fws_set_err(err, errlen, "url has no host");
+    return -1;
+  }
+  if (*rest == ':') {
+    char *end;
+    long port = strtol(rest + 1, &end, 10);
+    if (end == rest + 1 || port < 1 || port > 65535 || (*end && !strchr("/?#", *end))) {
+      fws_set_err(err, errlen, "url has a bad port");
+      return -1;
+    }
+    out->port = (int)port;
+    rest = end;
+  } else if (*rest && !strchr("/?#", *rest)) {
+    fws_set_err(err, errlen, "url has a bad host");
+    return -1;
+  }
+  out->host = dupn(hs, (size_t)(he - hs));
+  {
+    size_t n = strcspn(rest, "#");  /* a fragment never goes on the wire */
+    if (*rest == '?') {             /* "ws://h?x" means "/?x" */
+      out->path = malloc(n + 2);
+      if (out->path) {
+        out->path[0] = '/';
+        memcpy(out->path + 1, rest, n);
+        out->path[n + 1] = '\0';
+      }
+    } else {
+      out->path = n ? dupn(rest, n) : dupn("/", 1);
+    }
+  }
+  if (!out->host || !out->path) {
+    fws_url_free(out);
+    fws_set_err(err, errlen, "out of memory");
+    return -1;
+  }
+  if (out->ipv6) {
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET6, out->host, buf) != 1) {
+      fws_url_free(out);
+      fws_set_err(err, errlen, "url has a bad IPv6 literal");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void fws_url_free(fws_url *u) {
+  free(u->host);
+  free(u->path);
+  u->host = u->path = NULL;
+}
