@@ -1,0 +1,1461 @@
+/*
+** fws_net_test: C tests of csrc/net over real loopback sockets (127.0.0.1, ::1).
+**
+**   fws_net_test            run every test
+**   fws_net_test NAME...    run the named tests (see the table at the bottom)
+**   fws_net_test --bench    echo round trips/s and idle memory per connection pair
+**
+** Interop tests run spec/peers/ws_peer.py with /usr/bin/python3 (python3-websockets 10.4);
+** TLS tests make a CA and certificates with the openssl CLI in a temporary directory.
+** Prints one line per check that fails, a line per test, a summary; exits 1 on any failure.
+*/
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/fws_net.h"
+
+#ifndef FWS_PEER_PY
+#define FWS_PEER_PY "spec/peers/ws_peer.py"
+#endif
+
+static int g_fail, g_checks, g_test_fail;
+static const char *g_test;
+
+#define CHECK(cond, ...)                                    \
+  do {                                                      \
+    g_checks++;                                             \
+    if (!(cond)) {                                          \
+      g_fail++;                                             \
+      g_test_fail++;                                        \
+      printf("  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+      printf(__VA_ARGS__);                                  \
+      printf("\n");                                         \
+    }                                                       \
+  } while (0)
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- event recorder ---- */
+
+typedef struct rec {
+  int opens, texts, binaries, closes, errors, reconnects, dropped, pongs, after_close;
+  int close_code, err_status, last_attempt;
+  double last_delay;
+  char close_reason[128], err[320], subprotocol[128];
+  char *last;            /* last message */
+  size_t last_len, bytes;
+  int echo;              /* echo every message back */
+  int closed_by_me;
+  fws_conn *conn;
+} rec;
+
+static void rec_free(rec *r) {
+  free(r->last);
+  r->last = NULL;
+}
+
+static void on_event(fws_conn *c, const fws_event *ev, void *user) {
+  rec *r = user;
+  if (r->closed_by_me) r->after_close++;
+  switch (ev->kind) {
+    case FWS_EV_OPEN:
+      r->opens++;
+      snprintf(r->subprotocol, sizeof r->subprotocol, "%.*s", (int)ev->len, ev->data);
+      break;
+    case FWS_EV_TEXT:
+    case FWS_EV_BINARY:
+      if (ev->kind == FWS_EV_TEXT) r->texts++;
+      else r->binaries++;
+      r->bytes += ev->len;
+      free(r->last);
+      r->last = malloc(ev->len + 1);
+      memcpy(r->last, ev->data, ev->len);
+      r->last[ev->len] = '\0';
+      r->last_len = ev->len;
+      if (r->echo) fws_conn_send(c, ev->kind == FWS_EV_BINARY, ev->data, ev->len);
+      break;
+    case FWS_EV_CLOSE:
+      r->closes++;
+      r->close_code = ev->code;
+      snprintf(r->close_reason, sizeof r->close_reason, "%.*s", (int)ev->len, ev->data);
+      break;
+    case FWS_EV_ERROR:
+      r->errors++;
+      r->err_status = ev->status;
+      snprintf(r->err, sizeof r->err, "%.*s", (int)ev->len, ev->data);
+      break;
+    case FWS_EV_RECONNECT:
+      r->reconnects++;
+      r->last_attempt = ev->attempt;
+      r->last_delay = ev->delay;
+      break;
+    case FWS_EV_DROPPED:
+      r->dropped++;
+      break;
+    case FWS_EV_PONG:
+      r->pongs++;
+      break;
+  }
+}
+
+/* Runs the loop (poll mode with short sleeps, or run mode) until *flag or timeout. */
+static int wait_for(fws_loop *loop, int *a, int want, double secs) {
+  double end = now_s() + secs;
+  while (*a < want && now_s() < end) {
+    if (fws_loop_poll(loop, 5) == 0) sleep_ms(1);
+  }
+  return *a >= want;
+}
+
+static void spin(fws_loop *loop, double secs) {
+  double end = now_s() + secs;
+  while (now_s() < end)
+    if (fws_loop_poll(loop, 5) == 0) sleep_ms(1);
+}
+
+/* ---- a simple fws server: accepts, records, echoes ---- */
+
+typedef struct srvrec {
+  int accepts, refuse;
+  const char *answer;
+  char target[256], hdr[256], protos[256], auth[256], host[128];
+  int nheaders;
+  rec peers[256];
+  fws_conn *peer[256];
+  int npeers;
+  int echo;
+} srvrec;
+
+static void count_hdr(const char *name, const char *value, void *ud) {
+  (void)name;
+  (void)value;
+  (*(int *)ud)++;
+}
+
+static void on_accept(fws_server *srv, fws_conn *peer, const fws_request *req, fws_accept *out,
+                      void *user) {
+  srvrec *s = user;
+  const char *v;
+  (void)srv;
+  s->accepts++;
+  snprintf(s->target, sizeof s->target, "%s", fws_request_target(req));
+  v = fws_request_header(req, "X-Test");
+  snprintf(s->hdr, sizeof s->hdr, "%s", v ? v : "");
+  v = fws_request_header(req, "Authorization");
+  snprintf(s->auth, sizeof s->auth, "%s", v ? v : "");
+  v = fws_request_header(req, "host");
+  snprintf(s->host, sizeof s->host, "%s", v ? v : "");
+  v = fws_request_subprotocols(req);
+  snprintf(s->protos, sizeof s->protos, "%s", v ? v : "");
+  s->nheaders = 0;
+  fws_request_headers(req, count_hdr, &s->nheaders);
+  if (s->refuse) {
+    out->status = s->refuse;
+    out->reason = "go away";
+    return;
+  }
+  if (s->npeers < 256) {
+    rec *r = &s->peers[s->npeers];
+    memset(r, 0, sizeof *r);
+    r->echo = s->echo;
+    r->conn = peer;
+    s->peer[s->npeers++] = peer;
+    out->cb = on_event;
+    out->user = r;
+  }
+  out->subprotocol = s->answer;
+}
+
+static fws_server *listen_on(fws_loop *loop, srvrec *s, const char *host, int port,
+                             size_t maxmsg) {
+  fws_server_opts o;
+  char err[256];
+  fws_server *srv;
+  memset(&o, 0, sizeof o);
+  o.host = host;
+  o.port = port;
+  o.max_message_size = maxmsg;
+  srv = fws_server_listen(loop, &o, on_accept, s, err, sizeof err);
+  CHECK(srv != NULL, "listen: %s", err);
+  return srv;
+}
+
+static fws_conn *connect_to(fws_loop *loop, const char *url, rec *r, fws_conn_opts *extra) {
+  fws_conn_opts o;
+  char err[256];
+  fws_conn *c;
+  if (extra) o = *extra;
+  else memset(&o, 0, sizeof o);
+  o.url = url;
+  c = fws_conn_connect(loop, &o, on_event, r, err, sizeof err);
+  CHECK(c != NULL, "connect %s: %s", url, err);
+  r->conn = c;
+  return c;
+}
+
+static void release_peers(srvrec *s) {
+  int i;
+  for (i = 0; i < s->npeers; i++) {
+    fws_conn_release(s->peer[i]);
+    rec_free(&s->peers[i]);
+  }
+  s->npeers = 0;
+}
+
+/* ---- the python peer ---- */
+
+typedef struct pypeer {
+  pid_t pid;
+  int fd;
+  int port;
+  char buf[65536];
+  size_t len;
+} pypeer;
+
+static int py_start(pypeer *p, const char *const *args) {
+  int fds[2];
+  const char *argv[32];
+  int n = 0, i;
+  memset(p, 0, sizeof *p);
+  if (pipe(fds)) return -1;
+  argv[n++] = "/usr/bin/python3";
+  argv[n++] = FWS_PEER_PY;
+  for (i = 0; args[i] && n < 30; i++) argv[n++] = args[i];
+  argv[n] = NULL;
+  p->pid = fork();
+  if (p->pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  close(fds[1]);
+  p->fd = fds[0];
+  fcntl(p->fd, F_SETFL, O_NONBLOCK);
+  return 0;
+}
+
+/* Reads what the peer printed; returns 1 when `needle` shows up within secs (loop runs). */
+static int py_wait(pypeer *p, fws_loop *loop, const char *needle, double secs) {
+  double end = now_s() + secs;
+  for (;;) {
+    ssize_t n;
+    if (p->len < sizeof p->buf - 1 &&
+        (n = read(p->fd, p->buf + p->len, sizeof p->buf - 1 - p->len)) > 0) {
+      p->len += (size_t)n;
+      p->buf[p->len] = '\0';
+    }
+    if (strstr(p->buf, needle)) return 1;
+    if (now_s() > end) return 0;
+    if (loop) {
+      if (fws_loop_poll(loop, 5) == 0) sleep_ms(1);
+    } else {
+      sleep_ms(5);
+    }
+  }
+}
+
+static int py_server(pypeer *p, const char *const *args) {
+  char *s;
+  if (py_start(p, args)) return -1;
+  if (!py_wait(p, NULL, "\"port\"", 10)) return -1;
+  s = strstr(p->buf, "\"port\": ");
+  p->port = s ? atoi(s + 8) : 0;
+  return p->port ? 0 : -1;
+}
+
+static int py_exit(pypeer *p, double secs) {  /* waits for the process; returns its status */
+  double end = now_s() + secs;
+  int st = -1;
+  while (now_s() < end) {
+    pid_t r = waitpid(p->pid, &st, WNOHANG);
+    if (r == p->pid) {
+      py_wait(p, NULL, "\x01", 0);  /* drain */
+      close(p->fd);
+      p->pid = 0;
+      return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    }
+    sleep_ms(5);
+  }
+  return -2;
+}
+
+static void py_kill(pypeer *p, int sig) {
+  if (p->pid > 0) {
+    kill(p->pid, sig);
+    waitpid(p->pid, NULL, 0);
+    close(p->fd);
+    p->pid = 0;
+  }
+}
+
+/* ---- tests ---- */
+
+static fws_loop *new_loop(void) {
+  char err[256];
+  fws_loop *loop = fws_loop_new(err, sizeof err);
+  CHECK(loop != NULL, "loop: %s", err);
+  return loop;
+}
+
+static void t_url(void) {
+  fws_loop *loop = new_loop();
+  rec r;
+  char err[256];
+  fws_conn_opts o;
+  fws_header bad[1] = {{"Authorization", "Bearer SECRET\r\nX-Evil: 1"}};
+  const char *badurls[] = {"http://x/", "ws://", "ws://:80/", "ws://h:0/", "ws://h:99999/",
+                           "ws://[::1/", "ws://h:12x/", "ws://a b/", "ws://u@h/", NULL};
+  int i;
+  memset(&r, 0, sizeof r);
+  for (i = 0; badurls[i]; i++) {
+    memset(&o, 0, sizeof o);
+    o.url = badurls[i];
+    CHECK(fws_conn_connect(loop, &o, on_event, &r, err, sizeof err) == NULL, "%s accepted",
+          badurls[i]);
+  }
+  memset(&o, 0, sizeof o);
+  o.url = "ws://127.0.0.1:1/x";
+  o.headers = bad;
+  o.nheaders = 1;
+  CHECK(fws_conn_connect(loop, &o, on_event, &r, err, sizeof err) == NULL, "CR/LF header accepted");
+  CHECK(strstr(err, "Authorization") && !strstr(err, "SECRET"), "error text: %s", err);
+  fws_loop_free(loop);
+}
+
+/* fws client <-> fws server in one loop: text and binary both ways, headers, subprotocol. */
+static void t_echo(void) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  rec r;
+  fws_conn_opts o;
+  fws_header h[2] = {{"X-Test", "hello"}, {"Authorization", "Bearer k"}};
+  char url[128];
+  fws_server *srv;
+  unsigned char bin[256];
+  int i;
+  memset(&s, 0, sizeof s);
+  memset(&r, 0, sizeof r);
+  s.echo = 1;
+  s.answer = "token";
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  if (!srv) return;
+  CHECK(fws_server_port(srv) > 0, "port %d", fws_server_port(srv));
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/chat/a%%20b?x=1&y=two", fws_server_port(srv));
+  memset(&o, 0, sizeof o);
+  o.headers = h;
+  o.nheaders = 2;
+  o.subprotocol = "token, KEY123";
+  connect_to(loop, url, &r, &o);
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open: %s", r.err);
+  CHECK(!strcmp(r.subprotocol, "token"), "subprotocol '%s'", r.subprotocol);
+  CHECK(fws_conn_subprotocol(r.conn) && !strcmp(fws_conn_subprotocol(r.conn), "token"), "sp");
+  CHECK(!strcmp(s.target, "/chat/a%20b?x=1&y=two"), "target %s", s.target);
+  CHECK(!strcmp(s.hdr, "hello"), "X-Test '%s'", s.hdr);
+  CHECK(!strcmp(s.auth, "Bearer k"), "auth '%s'", s.auth);
+  CHECK(!strcmp(s.protos, "token, KEY123"), "protos '%s'", s.protos);
+  CHECK(s.nheaders >= 5, "headers listed %d", s.nheaders);
+  CHECK(strstr(s.host, "127.0.0.1:") == s.host, "host '%s'", s.host);
+  CHECK(fws_conn_send(r.conn, 0, "hello", 5) == FWS_SEND_OK, "send");
+  CHECK(wait_for(loop, &r.texts, 1, 5), "echo text");
+  CHECK(r.last && !strcmp(r.last, "hello"), "got '%s'", r.last ? r.last : "");
+  for (i = 0; i < 256; i++) bin[i] = (unsigned char)i;
+  fws_conn_send(r.conn, 1, (const char *)bin, sizeof bin);
+  CHECK(wait_for(loop, &r.binaries, 1, 5), "echo binary");
+  CHECK(r.last_len == 256 && !memcmp(r.last, bin, 256), "binary content");
+  CHECK(s.npeers == 1 && s.peers[0].texts == 1 && s.peers[0].binaries == 1, "server saw both");
+  /* the server side sends first too */
+  fws_conn_send(s.peer[0], 0, "from server", 11);
+  CHECK(wait_for(loop, &r.texts, 2, 5) && !strcmp(r.last, "from server"), "server -> client");
+  fws_conn_send(r.conn, 0, "", 0);
+  CHECK(wait_for(loop, &r.texts, 3, 5) && r.last_len == 0, "empty message");
+  CHECK(strstr(fws_conn_peer(s.peer[0]), "127.0.0.1:") != NULL, "peer %s", fws_conn_peer(s.peer[0]));
+  fws_conn_release(r.conn);
+  release_peers(&s);
+  fws_server_release(srv);
+  CHECK(fws_loop_run(loop, 5) == 1, "run ends when nothing is left");
+  rec_free(&r);
+  fws_loop_free(loop);
+}
+
+static void t_ipv6(void) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  rec r;
+  char url[128];
+  fws_server *srv;
+  memset(&s, 0, sizeof s);
+  memset(&r, 0, sizeof r);
+  s.echo = 1;
+  srv = listen_on(loop, &s, "::1", 0, 0);
+  if (!srv) {
+    fws_loop_free(loop);
+    return;
+  }
+  snprintf(url, sizeof url, "ws://[::1]:%d/v6", fws_server_port(srv));
+  connect_to(loop, url, &r, NULL);
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open [::1]: %s", r.err);
+  CHECK(s.npeers == 1 && strstr(fws_conn_peer(s.peer[0]), "[::1]:"), "peer %s",
+        s.npeers ? fws_conn_peer(s.peer[0]) : "-");
+  CHECK(strstr(s.host, "[::1]:") == s.host, "host header %s", s.host);
+  /* a name: resolved off the loop thread, then connected by number */
+  fws_conn_release(r.conn);
+  rec_free(&r);
+  memset(&r, 0, sizeof r);
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  snprintf(url, sizeof url, "ws://localhost:%d/name", fws_server_port(srv));
+  connect_to(loop, url, &r, NULL);
+  CHECK(fws_conn_get_state(r.conn) == FWS_CONN_RESOLVING, "resolving");
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open localhost: %s", r.err);
+  CHECK(!strcmp(s.host, "localhost:") || strstr(s.host, "localhost:") == s.host, "host %s", s.host);
+  fws_conn_release(r.conn);
+  release_peers(&s);
+  rec_free(&r);
+  fws_loop_free(loop);
+}
+
+static void t_big(void) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  rec r;
+  char url[128];
+  size_t n = 4u << 20, i;
+  char *big = malloc(n);
+  fws_server *srv;
+  double t0;
+  memset(&s, 0, sizeof s);
+  memset(&r, 0, sizeof r);
+  s.echo = 1;
+  for (i = 0; i < n; i++) big[i] = (char)('a' + i % 26);
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", fws_server_port(srv));
+  connect_to(loop, url, &r, NULL);
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open");
+  t0 = now_s();
+  fws_conn_send(r.conn, 0, big, n);
+  fws_conn_send(r.conn, 0, "after", 5);
+  CHECK(wait_for(loop, &r.texts, 2, 20), "4 MiB echo");
+  CHECK(s.peers[0].texts == 2 && s.peers[0].bytes == n + 5, "server got %zu", s.peers[0].bytes);
+  CHECK(r.bytes == n + 5 && !strcmp(r.last, "after"), "order and size %zu", r.bytes);
+  printf("  4 MiB round trip + 5 bytes: %.3f s\n", now_s() - t0);
+  /* check the big one arrived intact: echo it once more and compare */
+  r.texts = 0;
+  fws_conn_send(r.conn, 1, big, n);
+  CHECK(wait_for(loop, &r.binaries, 1, 20), "4 MiB binary");
+  CHECK(r.last_len == n && !memcmp(r.last, big, n), "4 MiB content");
+  fws_conn_release(r.conn);
+  release_peers(&s);
+  fws_server_release(srv);
+  fws_loop_run(loop, 5);
+  rec_free(&r);
+  free(big);
+  fws_loop_free(loop);
+}
+
+static void t_oversize(void) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  rec r;
+  fws_conn_opts o;
+  char url[128], msg[5000];
+  fws_server *srv;
+  memset(&s, 0, sizeof s);
+  memset(&r, 0, sizeof r);
+  memset(msg, 'x', sizeof msg);
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 1000);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", fws_server_port(srv));
+  connect_to(loop, url, &r, NULL);
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open");
+  fws_conn_send(r.conn, 0, msg, 1000);  /* at the limit: fine */
+  fws_conn_send(r.conn, 0, msg, 1001);
+  CHECK(wait_for(loop, &r.closes, 1, 5), "client closed");
+  CHECK(r.close_code == 1009, "client close code %d", r.close_code);
+  CHECK(s.peers[0].texts == 1, "server got the one at the limit");
+  CHECK(s.peers[0].errors == 1 && strstr(s.peers[0].err, "too big"), "server error '%s'",
+        s.peers[0].err);
+  CHECK(s.peers[0].closes == 1 && s.peers[0].close_code == 1009, "server close %d",
+        s.peers[0].close_code);
+  fws_conn_release(r.conn);
+  rec_free(&r);
+  /* the client side limit, against the python peer sending 3000 bytes */
+  {
+    pypeer p;
+    const char *args[] = {"server", "--send-text", "3000", NULL};
+    memset(&r, 0, sizeof r);
+    if (py_server(&p, args)) {
+      CHECK(0, "python peer did not start");
+    } else {
+      memset(&o, 0, sizeof o);
+      o.max_message_size = 2048;
+      snprintf(url, sizeof url, "ws://127.0.0.1:%d/", p.port);
+      connect_to(loop, url, &r, &o);
+      CHECK(wait_for(loop, &r.closes, 1, 5), "closed");
+      CHECK(r.errors == 1 && strstr(r.err, "too big"), "error '%s'", r.err);
+      CHECK(r.close_code == 1009, "code %d", r.close_code);
+      CHECK(py_wait(&p, loop, "\"code\": 1009", 5), "python saw 1009: %s", p.buf);
+      fws_conn_release(r.conn);
+      py_kill(&p, SIGTERM);
+    }
+  }
+  release_peers(&s);
+  rec_free(&r);
+  fws_loop_free(loop);
+}
+
+static void t_close_codes(void) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  rec r, r2;
+  char url[128];
+  fws_server *srv;
+  pypeer p;
+  const char *args[] = {"server", "--close", "4002:py bye", NULL};
+  memset(&s, 0, sizeof s);
+  memset(&r, 0, sizeof r);
+  memset(&r2, 0, sizeof r2);
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", fws_server_port(srv));
+  /* client closes */
+  connect_to(loop, url, &r, NULL);
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open");
+  fws_conn_send(r.conn, 0, "last words", 10);
+  fws_conn_close(r.conn, 4000, "client bye", 10);
+  r.closed_by_me = 1;
+  CHECK(fws_conn_get_state(r.conn) == FWS_CONN_CLOSING, "closing");
+  CHECK(wait_for(loop, &s.peers[0].closes, 1, 5), "server saw close");
+  CHECK(s.peers[0].texts == 1 && !strcmp(s.peers[0].last, "last words"), "flushed before close");
+  CHECK(s.peers[0].close_code == 4000 && !strcmp(s.peers[0].close_reason, "client bye"),
+        "server saw %d '%s'", s.peers[0].close_code, s.peers[0].close_reason);
+  spin(loop, 0.1);
+  CHECK(r.after_close == 0, "no callback after close (%d)", r.after_close);
+  CHECK(fws_conn_get_state(r.conn) == FWS_CONN_CLOSED, "closed state %d", fws_conn_get_state(r.conn));
+  CHECK(fws_conn_send(r.conn, 0, "x", 1) == FWS_SEND_CLOSED, "send after close");
+  fws_conn_release(r.conn);
+  /* server closes */
+  connect_to(loop, url, &r2, NULL);
+  CHECK(wait_for(loop, &r2.opens, 1, 5) && s.npeers == 2, "open 2");
+  fws_conn_close(s.peer[1], 4001, "server bye", 10);
+  CHECK(wait_for(loop, &r2.closes, 1, 5), "client saw close");
+  CHECK(r2.close_code == 4001 && !strcmp(r2.close_reason, "server bye"), "client saw %d '%s'",
+        r2.close_code, r2.close_reason);
+  CHECK(r2.errors == 0, "no error on a clean close: %s", r2.err);
+  fws_conn_release(r2.conn);
+  rec_free(&r2);
+  /* close without a code from the peer, and python's close */
+  if (py_server(&p, args) == 0) {
+    memset(&r2, 0, sizeof r2);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", p.port);
+    connect_to(loop, url, &r2, NULL);
+    CHECK(wait_for(loop, &r2.closes, 1, 5), "python close");
+    CHECK(r2.close_code == 4002 && !strcmp(r2.close_reason, "py bye"), "got %d '%s'",
+          r2.close_code, r2.close_reason);
+    fws_conn_release(r2.conn);
+    py_kill(&p, SIGTERM);
+  } else {
+    CHECK(0, "python peer did not start");
+  }
+  release_peers(&s);
+  fws_server_release(srv);
+  rec_free(&r);
+  rec_free(&r2);
+  fws_loop_free(loop);
+}
+
+/* A local socket that listens but never accepts, with its backlog full. */
+static int stuck_listener(int *port, int *fill, int nfill) {
+  struct sockaddr_in a;
+  socklen_t al = sizeof a;
+  int fd = socket(AF_INET, SOCK_STREAM, 0), i;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, (struct sockaddr *)&a, sizeof a);
+  listen(fd, 0);
+  getsockname(fd, (struct sockaddr *)&a, &al);
+  *port = ntohs(a.sin_port);
+  for (i = 0; i < nfill; i++) {
+    fill[i] = socket(AF_INET, SOCK_STREAM, 0);
+    fcntl(fill[i], F_SETFL, O_NONBLOCK);
+    connect(fill[i], (struct sockaddr *)&a, sizeof a);
+  }
+  return fd;
+}
+
+static void t_close_early(void) {
+  fws_loop *loop = new_loop();
+  rec r[4];
+  fws_conn_opts o;
+  int port, fill[8], lfd, i;
+  char url[128];
+  double t0, worst = 0;
+  memset(r, 0, sizeof r);
+  /* close while resolving */
+  connect_to(loop, "ws://localhost:9/x", &r[0], NULL);
+  CHECK(fws_conn_get_state(r[0].conn) == FWS_CONN_RESOLVING, "resolving");
+  fws_conn_close(r[0].conn, 1000, NULL, 0);
+  r[0].closed_by_me = 1;
+  /* close while connecting: unresponsive address, and a listener that never accepts */
+  memset(&o, 0, sizeof o);
+  connect_to(loop, "ws://10.255.255.1:80/", &r[1], &o);
+  lfd = stuck_listener(&port, fill, 8);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+  connect_to(loop, url, &r[2], NULL);
+  t0 = now_s();
+  while (now_s() - t0 < 0.3) {
+    double a = now_s();
+    fws_loop_poll(loop, 2);
+    if (now_s() - a > worst) worst = now_s() - a;
+    sleep_ms(1);
+  }
+  CHECK(worst < 0.05, "poll took %.1f ms while connecting", worst * 1e3);
+  printf("  slowest poll while connecting to unresponsive peers: %.2f ms\n", worst * 1e3);
+  /* no route at all in some sandboxes: then it must have failed with an error */
+  CHECK(fws_conn_get_state(r[1].conn) == FWS_CONN_CONNECTING || r[1].errors == 1, "state %d",
+        fws_conn_get_state(r[1].conn));
+  if (r[1].errors) printf("  10.255.255.1: \"%s\"\n", r[1].err);
+  CHECK(fws_conn_get_state(r[2].conn) == FWS_CONN_CONNECTING, "stuck listener: state %d %s",
+        fws_conn_get_state(r[2].conn), r[2].err);
+  fws_conn_close(r[1].conn, 1000, NULL, 0);
+  fws_conn_close(r[2].conn, 1000, NULL, 0);
+  r[1].closed_by_me = r[2].closed_by_me = 1;
+  CHECK(fws_conn_get_state(r[1].conn) == FWS_CONN_CLOSED, "closed");
+  spin(loop, 0.1);
+  for (i = 0; i < 3; i++) CHECK(r[i].after_close == 0, "callback after close on %d", i);
+  for (i = 0; i < 3; i++) fws_conn_release(r[i].conn);
+  CHECK(fws_loop_active(loop) == 0, "nothing alive: %zu", fws_loop_active(loop));
+  /* a connect timeout */
+  memset(&o, 0, sizeof o);
+  o.connect_timeout = 0.3;
+  connect_to(loop, url, &r[3], &o);
+  t0 = now_s();
+  CHECK(fws_loop_run(loop, 5) == 1, "run ends");
+  CHECK(r[3].errors == 1 && strstr(r[3].err, "timeout"), "error '%s'", r[3].err);
+  CHECK(r[3].closes == 1 && r[3].close_code == 1006, "close %d", r[3].close_code);
+  CHECK(now_s() - t0 < 1.5, "timeout took %.2f s", now_s() - t0);
+  fws_conn_release(r[3].conn);
+  for (i = 0; i < 8; i++) close(fill[i]);
+  close(lfd);
+  fws_loop_free(loop);
+}
+
+static void t_refused(void) {
+  fws_loop *loop = new_loop();
+  rec r;
+  int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+  struct sockaddr_in a;
+  socklen_t al = sizeof a;
+  char url[128];
+  memset(&r, 0, sizeof r);
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, (struct sockaddr *)&a, sizeof a);
+  getsockname(fd, (struct sockaddr *)&a, &al);
+  port = ntohs(a.sin_port);
+  close(fd);  /* a port nobody listens on */
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+  connect_to(loop, url, &r, NULL);
+  CHECK(fws_loop_run(loop, 5) == 1, "run ends");
+  CHECK(r.errors == 1 && r.err_status == 0, "error '%s'", r.err);
+  CHECK(r.closes == 1 && r.close_code == 1006, "close %d", r.close_code);
+  printf("  refused: \"%s\"\n", r.err);
+  fws_conn_release(r.conn);
+  fws_loop_free(loop);
+}
+
+static void t_handshake_401(void) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  rec r;
+  fws_conn_opts o;
+  char url[128], purl[128];
+  fws_server *srv;
+  pypeer p, c;
+  memset(&s, 0, sizeof s);
+  memset(&r, 0, sizeof r);
+  s.refuse = 401;
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", fws_server_port(srv));
+  memset(&o, 0, sizeof o);
+  o.reconnect.attempts = 5;
+  o.reconnect.min_delay = 0.05;
+  connect_to(loop, url, &r, &o);
+  CHECK(wait_for(loop, &r.closes, 1, 5), "closed");
+  CHECK(r.errors == 1 && r.err_status == 401, "status %d '%s'", r.err_status, r.err);
+  CHECK(r.reconnects == 0, "no reconnect after 401");
+  CHECK(s.accepts == 1, "accepts %d", s.accepts);
+  fws_conn_release(r.conn);
+  /* python client sees the status of our refusal */
+  {
+    const char *args[] = {"client", url, NULL};
+    py_start(&c, args);
+    CHECK(py_wait(&c, loop, "\"status\": 401", 10), "python saw: %s", c.buf);
+    py_exit(&c, 5);
+  }
+  /* our client sees python's refusals */
+  {
+    const char *args[] = {"server", "--refuse", "404", NULL};
+    rec_free(&r);
+    memset(&r, 0, sizeof r);
+    if (py_server(&p, args) == 0) {
+      snprintf(purl, sizeof purl, "ws://127.0.0.1:%d/nope", p.port);
+      connect_to(loop, purl, &r, NULL);
+      CHECK(wait_for(loop, &r.closes, 1, 5), "closed");
+      CHECK(r.err_status == 404, "status %d '%s'", r.err_status, r.err);
+      printf("  404: \"%s\"\n", r.err);
+      fws_conn_release(r.conn);
+      py_kill(&p, SIGTERM);
+    }
+  }
+  fws_server_release(srv);
+  rec_free(&r);
+  fws_loop_free(loop);
+}
+
+/* Our client against python's server: headers, query, subprotocol as the peer saw them. */
+static void t_interop_client(void) {
+  fws_loop *loop = new_loop();
+  rec r;
+  fws_conn_opts o;
+  fws_header h[2] = {{"X-Api-Key", "k-123"}, {"Authorization", "Token abc"}};
+  char url[160];
+  pypeer p;
+  unsigned char bin[3] = {0, 1, 255};
+  const char *args[] = {"server", "--send-binary", "70000", NULL};
+  memset(&r, 0, sizeof r);
+  if (py_server(&p, args)) {
+    CHECK(0, "python peer did not start");
+    fws_loop_free(loop);
+    return;
+  }
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/v1/listen?model=nova&x=%%2F#frag", p.port);
+  memset(&o, 0, sizeof o);
+  o.headers = h;
+  o.nheaders = 2;
+  o.subprotocol = "token, KEY123";
+  connect_to(loop, url, &r, &o);
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open: %s", r.err);
+  CHECK(!strcmp(r.subprotocol, "token"), "subprotocol '%s'", r.subprotocol);
+  CHECK(wait_for(loop, &r.binaries, 1, 5) && r.last_len == 70000, "binary from python %zu",
+        r.last_len);
+  CHECK(py_wait(&p, loop, "\"target\": \"/v1/listen?model=nova&x=%2F\"", 5), "target: %s", p.buf);
+  CHECK(strstr(p.buf, "\"x-api-key\": \"k-123\"") != NULL, "header");
+  CHECK(strstr(p.buf, "\"authorization\": \"Token abc\"") != NULL, "auth header");
+  CHECK(strstr(p.buf, "\"subprotocols\": [\"token\", \"KEY123\"]") != NULL, "offered");
+  fws_conn_send(r.conn, 0, "hi there", 8);
+  CHECK(wait_for(loop, &r.texts, 1, 5) && !strcmp(r.last, "hi there"), "text echo");
+  fws_conn_send(r.conn, 1, (const char *)bin, 3);
+  CHECK(wait_for(loop, &r.binaries, 2, 5) && r.last_len == 3 && !memcmp(r.last, bin, 3), "bin");
+  fws_conn_send(r.conn, 0, "__close__ 4005 done", 19);
+  CHECK(wait_for(loop, &r.closes, 1, 5) && r.close_code == 4005 && !strcmp(r.close_reason, "done"),
+        "close %d '%s'", r.close_code, r.close_reason);
+  fws_conn_release(r.conn);
+  py_kill(&p, SIGTERM);
+  rec_free(&r);
+  fws_loop_free(loop);
+}
+
+/* Python's client against our server. */
+static void t_interop_server(void) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  char url[128];
+  fws_server *srv;
+  pypeer c;
+  memset(&s, 0, sizeof s);
+  s.echo = 1;
+  s.answer = "token";
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/v1/x?model=a+b&k=%%26", fws_server_port(srv));
+  {
+    const char *args[] = {"client", url, "--subprotocol", "token", "--subprotocol", "SECRETKEY",
+                          "--header", "X-Test:py", "--send", "one", "--send-binary-hex", "00ff10",
+                          "--send-big", "100000", "--close", "4010:bye", NULL};
+    py_start(&c, args);
+    CHECK(py_wait(&c, loop, "\"event\": \"closed\"", 10), "python run: %s", c.buf);
+    CHECK(strstr(c.buf, "\"subprotocol\": \"token\"") != NULL, "answered token: %s", c.buf);
+    CHECK(strstr(c.buf, "\"data\": \"one\"") != NULL, "text echo");
+    CHECK(strstr(c.buf, "\"hex\": \"00ff10\"") != NULL, "binary echo");
+    CHECK(strstr(c.buf, "\"len\": 100000") != NULL, "big echo");
+    CHECK(py_exit(&c, 5) == 0, "python exit");
+  }
+  CHECK(!strcmp(s.protos, "token, SECRETKEY"), "offered '%s'", s.protos);
+  CHECK(!strcmp(s.hdr, "py"), "header '%s'", s.hdr);
+  CHECK(!strcmp(s.target, "/v1/x?model=a%20b&k=%26"), "target '%s'", s.target);
+  CHECK(s.npeers == 1 && s.peers[0].closes == 1 && s.peers[0].close_code == 4010,
+        "peer close %d", s.npeers ? s.peers[0].close_code : 0);
+  /* answer none of the offered names */
+  s.answer = NULL;
+  {
+    const char *args[] = {"client", url, "--subprotocol", "a", "--subprotocol", "b", NULL};
+    memset(&c, 0, sizeof c);
+    py_start(&c, args);
+    CHECK(py_wait(&c, loop, "\"event\": \"closed\"", 10), "python run: %s", c.buf);
+    CHECK(strstr(c.buf, "\"subprotocol\": null") != NULL, "answered none: %s", c.buf);
+    py_exit(&c, 5);
+  }
+  /* no subprotocol offered at all */
+  {
+    const char *args[] = {"client", url, "--send", "x", NULL};
+    memset(&c, 0, sizeof c);
+    py_start(&c, args);
+    CHECK(py_wait(&c, loop, "\"event\": \"closed\"", 10), "python run: %s", c.buf);
+    CHECK(strstr(c.buf, "\"data\": \"x\"") != NULL, "echo: %s", c.buf);
+    py_exit(&c, 5);
+  }
+  release_peers(&s);
+  fws_server_release(srv);
+  fws_loop_free(loop);
+}
+
+static void t_keepalive(void) {
+  fws_loop *loop = new_loop();
+  rec r;
+  fws_conn_opts o;
+  char url[128];
+  pypeer p;
+  double t0;
+  const char *hang[] = {"server", "--no-read", NULL};
+  const char *ok[] = {"server", NULL};
+  memset(&r, 0, sizeof r);
+  /* pongs from a live peer */
+  if (py_server(&p, ok) == 0) {
+    memset(&o, 0, sizeof o);
+    o.ping_interval = 0.2;
+    o.ping_timeout = 1;
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", p.port);
+    connect_to(loop, url, &r, &o);
+    CHECK(wait_for(loop, &r.pongs, 3, 5), "pongs %d", r.pongs);
+    CHECK(r.errors == 0 && r.closes == 0, "still open: %s", r.err);
+    fws_conn_release(r.conn);
+    py_kill(&p, SIGTERM);
+  }
+  rec_free(&r);
+  memset(&r, 0, sizeof r);
+  /* a peer that stops reading */
+  if (py_server(&p, hang) == 0) {
+    memset(&o, 0, sizeof o);
+    o.ping_interval = 0.2;
+    o.ping_timeout = 0.8;
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", p.port);
+    connect_to(loop, url, &r, &o);
+    CHECK(wait_for(loop, &r.opens, 1, 5), "open");
+    t0 = now_s();
+    CHECK(fws_loop_run(loop, 5) == 1, "run ends after the hang-up");
+    CHECK(r.errors == 1 && !strcmp(r.err, "keepalive timeout"), "error '%s'", r.err);
+    CHECK(r.closes == 1 && r.close_code == 1006, "close %d", r.close_code);
+    CHECK(now_s() - t0 < 2, "hang-up took %.2f s", now_s() - t0);
+    fws_conn_release(r.conn);
+    py_kill(&p, SIGKILL);
+  } else {
+    CHECK(0, "python peer did not start");
+  }
+  rec_free(&r);
+  fws_loop_free(loop);
+}
+
+static void t_reconnect(void) {
+  fws_loop *loop = new_loop();
+  rec r;
+  fws_conn_opts o;
+  char url[128], port_s[16];
+  pypeer p;
+  const char *args[] = {"server", NULL};
+  int i;
+  memset(&r, 0, sizeof r);
+  if (py_server(&p, args)) {
+    CHECK(0, "python peer did not start");
+    fws_loop_free(loop);
+    return;
+  }
+  snprintf(port_s, sizeof port_s, "%d", p.port);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", p.port);
+  memset(&o, 0, sizeof o);
+  o.queue_limit = 3;
+  o.reconnect.attempts = 50;
+  o.reconnect.min_delay = 0.05;
+  o.reconnect.max_delay = 0.2;
+  o.reconnect.factor = 2;
+  o.reconnect.jitter = -1;
+  connect_to(loop, url, &r, &o);
+  CHECK(fws_conn_send(r.conn, 0, "held before open", 16) == FWS_SEND_OK, "held");
+  CHECK(wait_for(loop, &r.texts, 1, 5) && !strcmp(r.last, "held before open"), "held delivered");
+  py_kill(&p, SIGKILL);
+  CHECK(wait_for(loop, &r.reconnects, 2, 5), "reconnecting %d", r.reconnects);
+  CHECK(r.errors >= 1, "error reported");
+  CHECK(fws_conn_get_state(r.conn) != FWS_CONN_OPEN, "not open");
+  for (i = 0; i < 5; i++) {
+    char m[16];
+    int rc;
+    snprintf(m, sizeof m, "queued %d", i);
+    rc = fws_conn_send(r.conn, 0, m, strlen(m));
+    CHECK(rc == (i < 3 ? FWS_SEND_OK : FWS_SEND_QUEUE_FULL), "send %d -> %d", i, rc);
+  }
+  {
+    const char *again[] = {"server", "--port", port_s, NULL};
+    if (py_server(&p, again)) CHECK(0, "python peer did not restart");
+  }
+  CHECK(wait_for(loop, &r.opens, 2, 5), "reopened");
+  CHECK(wait_for(loop, &r.texts, 4, 5), "queued delivered (%d)", r.texts);
+  CHECK(r.last && !strcmp(r.last, "queued 2"), "last '%s'", r.last ? r.last : "");
+  CHECK(r.dropped == 0, "dropped %d", r.dropped);
+  /* backoff grows and attempts run out: then DROPPED for what is held, then CLOSE */
+  py_kill(&p, SIGKILL);
+  fws_conn_close(r.conn, 1000, NULL, 0);
+  fws_conn_release(r.conn);
+  rec_free(&r);
+  memset(&r, 0, sizeof r);
+  o.reconnect.attempts = 3;
+  connect_to(loop, url, &r, &o);
+  fws_conn_send(r.conn, 0, "a", 1);
+  fws_conn_send(r.conn, 0, "b", 1);
+  CHECK(fws_loop_run(loop, 5) == 1, "run ends");
+  CHECK(r.reconnects == 3 && r.last_attempt == 3, "reconnects %d", r.reconnects);
+  CHECK(r.last_delay > 0.19 && r.last_delay < 0.21, "delay %.3f", r.last_delay);
+  CHECK(r.dropped == 2, "dropped %d", r.dropped);
+  CHECK(r.closes == 1 && r.close_code == 1006, "close %d", r.close_code);
+  fws_conn_release(r.conn);
+  rec_free(&r);
+  /* no reconnect after a normal close by the peer */
+  {
+    const char *norm[] = {"server", "--close", "1000:done", NULL};
+    memset(&r, 0, sizeof r);
+    if (py_server(&p, norm) == 0) {
+      snprintf(url, sizeof url, "ws://127.0.0.1:%d/", p.port);
+      connect_to(loop, url, &r, &o);
+      CHECK(fws_loop_run(loop, 5) == 1, "run ends");
+      CHECK(r.reconnects == 0 && r.closes == 1 && r.close_code == 1000, "rc %d close %d",
+            r.reconnects, r.close_code);
+      fws_conn_release(r.conn);
+      py_kill(&p, SIGTERM);
+    }
+  }
+  rec_free(&r);
+  fws_loop_free(loop);
+}
+
+/* 100 connections streaming; each poll call is timed. */
+static void t_poll_budget(void) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  static rec r[100];
+  char url[128];
+  fws_server *srv;
+  int i, calls = 0, total = 0;
+  double t0, worst = 0, sum = 0;
+  memset(&s, 0, sizeof s);
+  memset(r, 0, sizeof r);
+  s.echo = 1;
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", fws_server_port(srv));
+  for (i = 0; i < 100; i++) {
+    r[i].echo = 1;
+    connect_to(loop, url, &r[i], NULL);
+  }
+  t0 = now_s();
+  while (s.npeers < 100 && now_s() - t0 < 10) fws_loop_poll(loop, 5);
+  CHECK(s.npeers == 100, "peers %d", s.npeers);
+  for (i = 0; i < 100; i++) fws_conn_send(r[i].conn, 0, "ping-pong", 9);
+  t0 = now_s();
+  while (now_s() - t0 < 1.0) {
+    double a = now_s(), d;
+    fws_loop_poll(loop, 2);
+    d = now_s() - a;
+    sum += d;
+    calls++;
+    if (d > worst) worst = d;
+  }
+  for (i = 0; i < 100; i++) total += r[i].texts;
+  printf("  100 conns streaming: %d polls, mean %.2f ms, worst %.2f ms, %d client messages/s\n",
+         calls, sum / calls * 1e3, worst * 1e3, total);
+  CHECK(worst < 0.05, "worst poll %.2f ms", worst * 1e3);
+  CHECK(total > 1000, "traffic %d", total);
+  for (i = 0; i < 100; i++) {
+    fws_conn_release(r[i].conn);
+    rec_free(&r[i]);
+  }
+  release_peers(&s);
+  fws_server_release(srv);
+  /* idle poll returns at once */
+  t0 = now_s();
+  for (i = 0; i < 1000; i++) fws_loop_poll(loop, 2);
+  printf("  idle poll: %.1f us\n", (now_s() - t0) / 1000 * 1e6);
+  fws_loop_free(loop);
+}
+
+typedef struct tstate {
+  int fired[4];
+  int order[4], n;
+  fws_timer *t[4];
+  fws_loop *loop;
+} tstate;
+
+static void on_timer(fws_timer *t, void *user) {
+  tstate *ts = user;
+  int i;
+  for (i = 0; i < 4; i++)
+    if (ts->t[i] == t) {
+      ts->fired[i]++;
+      ts->order[ts->n++] = i;
+    }
+  if (t == ts->t[0]) fws_timer_cancel(ts->t[3]);  /* cancel another from a callback */
+}
+
+static void t_timers(void) {
+  fws_loop *loop = new_loop();
+  tstate ts;
+  double t0;
+  memset(&ts, 0, sizeof ts);
+  ts.t[2] = fws_timer_start(loop, 0.15, on_timer, &ts);
+  ts.t[0] = fws_timer_start(loop, 0.05, on_timer, &ts);
+  ts.t[1] = fws_timer_start(loop, 0.10, on_timer, &ts);
+  ts.t[3] = fws_timer_start(loop, 0.12, on_timer, &ts);
+  CHECK(fws_loop_active(loop) == 4, "active %zu", fws_loop_active(loop));
+  t0 = now_s();
+  CHECK(fws_loop_run(loop, 5) == 1, "run ends");
+  CHECK(now_s() - t0 > 0.14 && now_s() - t0 < 0.5, "took %.3f", now_s() - t0);
+  CHECK(ts.n == 3 && ts.order[0] == 0 && ts.order[1] == 1 && ts.order[2] == 2, "order n=%d", ts.n);
+  CHECK(ts.fired[3] == 0, "cancelled one fired");
+  /* run(seconds) returns on time with a far timer alive, and the timer survives */
+  ts.t[0] = fws_timer_start(loop, 10, on_timer, &ts);
+  t0 = now_s();
+  CHECK(fws_loop_run(loop, 0.1) == 0, "time up");
+  CHECK(now_s() - t0 < 0.3, "run(0.1) took %.3f", now_s() - t0);
+  fws_timer_cancel(ts.t[0]);
+  CHECK(fws_loop_active(loop) == 0, "none left");
+  /* a timer left alive at free */
+  fws_timer_start(loop, 10, on_timer, &ts);
+  fws_loop_free(loop);
+}
+
+static int run_cmd(const char *cmd) {
+  int rc = system(cmd);
+  return rc == 0 ? 0 : -1;
+}
+
+static void t_tls(void) {
+  char dir[] = "/tmp/fws-tls-XXXXXX", cmd[2048], crt[256], key[256], ca[256], other[256],
+                okey[256], url[160];
+  fws_loop *loop;
+  srvrec s;
+  rec r;
+  fws_conn_opts o;
+  fws_server_opts so;
+  fws_server *srv;
+  char err[256];
+  if (!mkdtemp(dir)) {
+    CHECK(0, "mkdtemp");
+    return;
+  }
+  snprintf(cmd, sizeof cmd,
+           "cd %s && "
+           "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+           "-keyout ca.key -out ca.crt -subj /CN=fws-test-ca -days 2 2>/dev/null && "
+           "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key "
+           "-out srv.csr -subj /CN=localhost 2>/dev/null && "
+           "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext && "
+           "openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt "
+           "-days 2 -extfile san.ext 2>/dev/null && "
+           "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout other.key "
+           "-out other.csr -subj /CN=other.example 2>/dev/null && "
+           "printf 'subjectAltName=DNS:other.example\\n' > other.ext && "
+           "openssl x509 -req -in other.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+           "-out other.crt -days 2 -extfile other.ext 2>/dev/null",
+           dir);
+  if (run_cmd(cmd)) {
+    CHECK(0, "openssl failed");
+    return;
+  }
+  snprintf(crt, sizeof crt, "%s/srv.crt", dir);
+  snprintf(key, sizeof key, "%s/srv.key", dir);
+  snprintf(ca, sizeof ca, "%s/ca.crt", dir);
+  snprintf(other, sizeof other, "%s/other.crt", dir);
+  snprintf(okey, sizeof okey, "%s/other.key", dir);
+  loop = new_loop();
+  memset(&s, 0, sizeof s);
+  s.echo = 1;
+  memset(&so, 0, sizeof so);
+  so.host = "127.0.0.1";
+  so.cert_file = crt;
+  so.key_file = key;
+  srv = fws_server_listen(loop, &so, on_accept, &s, err, sizeof err);
+  CHECK(srv != NULL, "tls listen: %s", err);
+  if (!srv) goto out;
+  /* untrusted: the system store does not know our CA */
+  memset(&r, 0, sizeof r);
+  snprintf(url, sizeof url, "wss://localhost:%d/", fws_server_port(srv));
+  connect_to(loop, url, &r, NULL);
+  CHECK(wait_for(loop, &r.closes, 1, 10), "closed");
+  CHECK(strstr(r.err, "certificate verify failed: unable to get local issuer certificate"),
+        "error '%s'", r.err);
+  printf("  untrusted: \"%s\"\n", r.err);
+  fws_conn_release(r.conn);
+  rec_free(&r);
+  /* trusted through ca_file, by name and by IP */
+  memset(&r, 0, sizeof r);
+  memset(&o, 0, sizeof o);
+  o.ca_file = ca;
+  connect_to(loop, url, &r, &o);
+  CHECK(wait_for(loop, &r.opens, 1, 10), "open with ca_file: %s", r.err);
+  fws_conn_send(r.conn, 0, "secure", 6);
+  CHECK(wait_for(loop, &r.texts, 1, 5) && !strcmp(r.last, "secure"), "tls echo");
+  fws_conn_release(r.conn);
+  rec_free(&r);
+  memset(&r, 0, sizeof r);
+  snprintf(url, sizeof url, "wss://127.0.0.1:%d/", fws_server_port(srv));
+  connect_to(loop, url, &r, &o);
+  CHECK(wait_for(loop, &r.opens, 1, 10), "open by IP: %s", r.err);
+  fws_conn_release(r.conn);
+  rec_free(&r);
+  /* a bad ca_file is an option error */
+  memset(&o, 0, sizeof o);
+  o.url = url;
+  o.ca_file = "/nonexistent/ca.pem";
+  CHECK(fws_conn_connect(loop, &o, on_event, &r, err, sizeof err) == NULL, "bad ca_file");
+  /* insecure */
+  memset(&r, 0, sizeof r);
+  memset(&o, 0, sizeof o);
+  o.insecure = 1;
+  connect_to(loop, url, &r, &o);
+  CHECK(wait_for(loop, &r.opens, 1, 10), "open insecure: %s", r.err);
+  fws_conn_release(r.conn);
+  rec_free(&r);
+  fws_server_release(srv);
+  /* hostname mismatch: a trusted certificate for another name */
+  so.cert_file = other;
+  so.key_file = okey;
+  srv = fws_server_listen(loop, &so, on_accept, &s, err, sizeof err);
+  CHECK(srv != NULL, "tls listen 2: %s", err);
+  if (srv) {
+    memset(&r, 0, sizeof r);
+    memset(&o, 0, sizeof o);
+    o.ca_file = ca;
+    o.reconnect.attempts = 3;
+    snprintf(url, sizeof url, "wss://localhost:%d/", fws_server_port(srv));
+    connect_to(loop, url, &r, &o);
+    CHECK(wait_for(loop, &r.closes, 1, 10), "closed");
+    CHECK(!strcmp(r.err, "certificate verify failed: hostname mismatch"), "error '%s'", r.err);
+    CHECK(r.reconnects == 0, "no retry on a certificate failure");
+    fws_conn_release(r.conn);
+    rec_free(&r);
+    fws_server_release(srv);
+  }
+  /* python's TLS client trusts our server through the CA */
+  {
+    pypeer c;
+    so.cert_file = crt;
+    so.key_file = key;
+    srv = fws_server_listen(loop, &so, on_accept, &s, err, sizeof err);
+    snprintf(url, sizeof url, "wss://localhost:%d/", fws_server_port(srv));
+    {
+      const char *args[] = {"client", url, "--ca", ca, "--send", "tls hi", NULL};
+      py_start(&c, args);
+      CHECK(py_wait(&c, loop, "\"event\": \"closed\"", 10), "python: %s", c.buf);
+      CHECK(strstr(c.buf, "\"data\": \"tls hi\"") != NULL, "echo: %s", c.buf);
+      py_exit(&c, 5);
+    }
+    fws_server_release(srv);
+  }
+out:
+  release_peers(&s);
+  fws_loop_free(loop);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  run_cmd(cmd);
+}
+
+/* A raw client that does the handshake and then never reads: a slow peer. */
+static int raw_stuck_client(int port) {
+  struct sockaddr_in a;
+  char req[512], buf[1024];
+  int fd = socket(AF_INET, SOCK_STREAM, 0), rcv = 4096;
+  ssize_t n;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons((uint16_t)port);
+  if (connect(fd, (struct sockaddr *)&a, sizeof a)) return -1;
+  snprintf(req, sizeof req,
+           "GET /slow HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+           "Sec-WebSocket-Version: 13\r\n\r\n",
+           port);
+  if (write(fd, req, strlen(req)) < 0) return -1;
+  (void)buf;
+  (void)n;
+  return fd;
+}
+
+static void t_slow_peer(void) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  rec fast;
+  fws_server_opts so;
+  fws_server *srv;
+  char err[256], url[128], *chunk = calloc(1, 65536);
+  int fd, i, drops = 0, oks = 0;
+  memset(&s, 0, sizeof s);
+  memset(&fast, 0, sizeof fast);
+  memset(&so, 0, sizeof so);
+  so.host = "127.0.0.1";
+  so.peer_queue_limit = 4;
+  srv = fws_server_listen(loop, &so, on_accept, &s, err, sizeof err);
+  fd = raw_stuck_client(fws_server_port(srv));
+  CHECK(fd >= 0, "raw client");
+  spin(loop, 0.2);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", fws_server_port(srv));
+  connect_to(loop, url, &fast, NULL);
+  CHECK(wait_for(loop, &fast.opens, 1, 5) && s.npeers == 2, "both open (%d)", s.npeers);
+  CHECK(wait_for(loop, &s.peers[0].opens, 1, 5), "slow peer open");
+  for (i = 0; i < 200; i++) {
+    int rc = fws_conn_send(s.peer[0], 1, chunk, 65536);
+    if (rc == FWS_SEND_DROPPED) drops++;
+    else if (rc == FWS_SEND_OK) oks++;
+    fws_conn_send(s.peer[1], 0, "tick", 4);
+    fws_loop_poll(loop, 1);
+  }
+  CHECK(wait_for(loop, &fast.texts, 200, 5), "fast peer got %d", fast.texts);
+  spin(loop, 0.1);
+  CHECK(drops > 0 && s.peers[0].dropped == drops, "drops %d events %d", drops,
+        s.peers[0].dropped);
+  CHECK(fws_conn_queued(s.peer[0]) <= 4, "queue %zu", fws_conn_queued(s.peer[0]));
+  printf("  slow peer: %d queued or written, %d dropped; fast peer got %d\n", oks, drops,
+         fast.texts);
+  close(fd);
+  fws_conn_release(fast.conn);
+  rec_free(&fast);
+  release_peers(&s);
+  fws_server_release(srv);
+  free(chunk);
+  fws_loop_free(loop);
+}
+
+/* Many peers, then fws_server_close closes them all with 1001. */
+static void t_many(void) {
+  fws_loop *loop = new_loop();
+  static srvrec s;
+  static rec r[200];
+  fws_server *srv;
+  char url[128];
+  int i, closed = 0;
+  double t0;
+  memset(&s, 0, sizeof s);
+  memset(r, 0, sizeof r);
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", fws_server_port(srv));
+  for (i = 0; i < 200; i++) connect_to(loop, url, &r[i], NULL);
+  t0 = now_s();
+  while (now_s() - t0 < 10) {
+    int open = 0;
+    fws_loop_poll(loop, 5);
+    for (i = 0; i < 200; i++) open += r[i].opens;
+    if (open == 200) break;
+  }
+  CHECK(s.npeers == 200, "peers %d", s.npeers);
+  fws_server_close(srv);
+  t0 = now_s();
+  while (closed < 200 && now_s() - t0 < 10) {
+    fws_loop_poll(loop, 5);
+    for (closed = 0, i = 0; i < 200; i++) closed += r[i].closes;
+  }
+  CHECK(closed == 200, "closed %d", closed);
+  for (i = 0; i < 200; i++) CHECK(r[i].close_code == 1001, "code %d", r[i].close_code);
+  for (i = 0; i < 200; i++) CHECK(s.peers[i].closes == 0, "peer callback after server close");
+  for (i = 0; i < 200; i++) fws_conn_release(r[i].conn);
+  release_peers(&s);
+  fws_server_release(srv);
+  CHECK(fws_loop_run(loop, 5) == 1, "all done");
+  fws_loop_free(loop);
+}
+
+/* fws_loop_free with everything alive: no leak, no callback. */
+static void t_free_live(void) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  rec r[4];
+  char url[128];
+  fws_server *srv;
+  tstate ts;
+  memset(&s, 0, sizeof s);
+  memset(r, 0, sizeof r);
+  memset(&ts, 0, sizeof ts);
+  s.echo = 1;
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", fws_server_port(srv));
+  connect_to(loop, url, &r[0], NULL);
+  connect_to(loop, "ws://localhost:9/", &r[1], NULL);        /* resolving */
+  connect_to(loop, "ws://10.255.255.1:80/", &r[2], NULL);     /* connecting */
+  wait_for(loop, &r[0].opens, 1, 5);
+  fws_conn_send(r[0].conn, 0, "x", 1);
+  fws_conn_send(r[0].conn, 0, "y", 1);
+  fws_timer_start(loop, 5, on_timer, &ts);
+  fws_loop_free(loop);  /* handles never released: the loop frees them */
+  rec_free(&r[0]);
+  release_peers(&s);
+  (void)srv;
+}
+
+/* ---- bench ---- */
+
+static long rss_kb(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long pages = 0, res = 0;
+  if (f) {
+    if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
+    fclose(f);
+  }
+  return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void bench_rt(int inflight, double secs) {
+  fws_loop *loop = new_loop();
+  srvrec s;
+  rec r;
+  char url[128];
+  fws_server *srv;
+  const char *msg = "{\"seq\":1,\"op\":\"echo\",\"data\":\"hello world\"}";
+  double t0;
+  int i, n0;
+  memset(&s, 0, sizeof s);
+  memset(&r, 0, sizeof r);
+  s.echo = 1;
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", fws_server_port(srv));
+  r.echo = 1;  /* the client echoes too: inflight messages bounce forever */
+  connect_to(loop, url, &r, NULL);
+  wait_for(loop, &r.opens, 1, 5);
+  for (i = 0; i < inflight; i++) fws_conn_send(r.conn, 0, msg, strlen(msg));
+  t0 = now_s();
+  n0 = r.texts;
+  while (now_s() - t0 < secs) fws_loop_poll(loop, 2);
+  printf("  echo, %3d in flight, poll(2 ms): %.0f round trips/s\n", inflight,
+         (r.texts - n0) / (now_s() - t0));
+  t0 = now_s();
+  n0 = r.texts;
+  fws_loop_run(loop, secs);
+  printf("  echo, %3d in flight, run():      %.0f round trips/s\n", inflight,
+         (r.texts - n0) / (now_s() - t0));
+  fws_conn_release(r.conn);
+  release_peers(&s);
+  fws_server_release(srv);
+  rec_free(&r);
+  fws_loop_free(loop);
+}
+
+static void bench_mem(int pairs) {
+  fws_loop *loop = new_loop();
+  static srvrec s;
+  rec *r = calloc((size_t)pairs, sizeof *r);
+  char url[128];
+  fws_server *srv;
+  long base, after;
+  int i, open = 0;
+  double t0;
+  memset(&s, 0, sizeof s);
+  srv = listen_on(loop, &s, "127.0.0.1", 0, 0);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", fws_server_port(srv));
+  /* one warm-up pair: lws allocates per-thread things on first use */
+  connect_to(loop, url, &r[0], NULL);
+  wait_for(loop, &r[0].opens, 1, 5);
+  spin(loop, 0.2);
+  base = rss_kb();
+  for (i = 1; i < pairs; i++) {
+    connect_to(loop, url, &r[i], NULL);
+    if (i % 50 == 0) fws_loop_poll(loop, 5);
+  }
+  t0 = now_s();
+  while (now_s() - t0 < 20) {
+    fws_loop_poll(loop, 10);
+    for (open = 0, i = 0; i < pairs; i++) open += r[i].opens;
+    if (open == pairs) break;
+  }
+  spin(loop, 0.5);
+  after = rss_kb();
+  printf("  %d idle pairs (%d open): %.1f KB per client+server pair (RSS %ld -> %ld KB)\n",
+         pairs - 1, open, (double)(after - base) / (pairs - 1), base, after);
+  for (i = 0; i < pairs; i++) fws_conn_release(r[i].conn);
+  free(r);
+  fws_loop_free(loop);
+}
+
+/* ---- main ---- */
+
+static const struct {
+  const char *name;
+  void (*fn)(void);
+} tests[] = {
+    {"url", t_url},
+    {"echo", t_echo},
+    {"ipv6", t_ipv6},
+    {"big", t_big},
+    {"oversize", t_oversize},
+    {"close_codes", t_close_codes},
+    {"close_early", t_close_early},
+    {"refused", t_refused},
+    {"handshake_401", t_handshake_401},
+    {"interop_client", t_interop_client},
+    {"interop_server", t_interop_server},
+    {"keepalive", t_keepalive},
+    {"reconnect", t_reconnect},
+    {"poll_budget", t_poll_budget},
+    {"timers", t_timers},
+    {"tls", t_tls},
+    {"slow_peer", t_slow_peer},
+    {"many", t_many},
+    {"free_live", t_free_live},
+};
+
+int main(int argc, char **argv) {
+  size_t i;
+  int a, ran = 0, failed_tests = 0;
+  signal(SIGPIPE, SIG_IGN);
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc > 1 && !strcmp(argv[1], "--bench")) {
+    bench_rt(1, 2);
+    bench_rt(100, 2);
+    bench_mem(argc > 2 ? atoi(argv[2]) + 1 : 1001);
+    return 0;
+  }
+  for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+    int want = argc == 1;
+    double t0;
+    for (a = 1; a < argc; a++) want |= !strcmp(argv[a], tests[i].name);
+    if (!want) continue;
+    g_test = tests[i].name;
+    g_test_fail = 0;
+    t0 = now_s();
+    printf("%s\n", g_test);
+    tests[i].fn();
+    printf("%s %s (%.2f s)\n", g_test_fail ? "FAILED" : "ok    ", g_test, now_s() - t0);
+    ran++;
+    failed_tests += g_test_fail > 0;
+  }
+  printf("\n%d tests, %d checks, %d failed checks, %d failed tests\n", ran, g_checks, g_fail,
+         failed_tests);
+  return g_fail || !ran ? 1 : 0;
+}
