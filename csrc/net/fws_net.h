@@ -168,7 +168,7 @@ const char *fws_request_header(const fws_request *req, const char *name);
 void fws_request_headers(const fws_request *req,
                          void (*fn)(const char *name, const char *value, void *ud), void *ud);
 /* The Sec-WebSocket-Protocol list as sent, NULL when absent. lws 4.1.6 limits it to 127 bytes and
-** its first name to 63; longer ones are refused before the accept callback. */
+** its first name to 63: longer or malformed lists are refused (400) before the accept callback. */
 const char *fws_request_subprotocols(const fws_request *req);
 
 typedef struct fws_accept {

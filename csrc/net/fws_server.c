@@ -283,6 +283,13 @@ int fws_server_confirm_upgrade(struct lws *wsi) {
   req.wsi = wsi;
   req.target = build_target(wsi);
   req.protocols = copy_token(wsi, WSI_TOKEN_PROTOCOL);
+  if (req.protocols) {  /* what lws would refuse after us, with no status: refuse it now */
+    char first[sizeof s->pname];
+    if (strlen(req.protocols) > 127 || first_token(req.protocols, first, sizeof first)) {
+      request_free(&req);
+      return refuse(wsi, 400, "Sec-WebSocket-Protocol list too long or malformed");
+    }
+  }
   if (!req.target || !(peer = fws_conn_alloc(s->loop))) {
     request_free(&req);
     return refuse(wsi, 500, "out of memory");

@@ -819,6 +819,20 @@ static void t_interop_server(void) {
     CHECK(strstr(c.buf, "\"subprotocol\": null") != NULL, "answered none: %s", c.buf);
     py_exit(&c, 5);
   }
+  /* a list lws 4.1.6 cannot take: a clean 400, not a dropped connection */
+  {
+    char longname[200];
+    memset(longname, 'k', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    {
+      const char *args[] = {"client", url, "--subprotocol", "token", "--subprotocol", longname,
+                            NULL};
+      memset(&c, 0, sizeof c);
+      py_start(&c, args);
+      CHECK(py_wait(&c, loop, "\"status\": 400", 10), "python: %s", c.buf);
+      py_exit(&c, 5);
+    }
+  }
   /* no subprotocol offered at all */
   {
     const char *args[] = {"client", url, "--send", "x", NULL};
