@@ -471,28 +471,40 @@ static void load(fws_loader *ld, const char *path) {
   fws_ld_resolve(ld);
 }
 
-fws_api *fws_load(const char *path, const fws_load_opts *opts) {
+static fws_api *new_api(void) {
   fws_api *api = calloc(1, sizeof *api);
   if (!api) return NULL;
   fws_arena_init(&api->arena);
   fws_diags_init(&api->diags, &api->arena);
   api->diags.max_errors = (size_t)-1; /* trimmed at the end, after REST errors become warnings */
+  return api;
+}
+
+/* Separate from fws_load so that nothing the longjmp could clobber lives in this frame. */
+static int guarded_load(fws_loader *ld, const char *path) {
+  if (setjmp(ld->oom)) return -1;
+  load(ld, path);
+  return 0;
+}
+
+fws_api *fws_load(const char *path, const fws_load_opts *opts) {
   fws_loader *ld = calloc(1, sizeof *ld);
-  if (!ld) {
-    free(api);
+  if (!ld) return NULL;
+  ld->api = new_api();
+  if (!ld->api) {
+    free(ld);
     return NULL;
   }
-  ld->api = api;
   if (opts) ld->opts = *opts;
   if (!ld->opts.max_file_size) ld->opts.max_file_size = 64u << 20;
   if (!ld->opts.max_files) ld->opts.max_files = 10000;
-  if (setjmp(ld->oom)) {
-    free(ld);
+  fws_api *api = ld->api;
+  int rc = guarded_load(ld, path);
+  free(ld);
+  if (rc) {
     fws_api_free(api);
     return NULL;
   }
-  load(ld, path);
-  free(ld);
   trim_diags(api);
   fws_diags_sort(&api->diags);
   return api;

@@ -1,0 +1,24 @@
+/* The codec as the bindings use it (also from connections and servers). */
+#ifndef FWS_LCODEC_H
+#define FWS_LCODEC_H
+
+#include "lua/fws_lua.h"
+#include "types/fws_codec.h"
+
+/* The message of channel c named by the string at idx; origin -1 for any, else it must match.
+** Raises on an unknown id, listing the known ones. */
+const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, int origin);
+/* Encodes the value at idx into ctx->out, or raises "<what>: every failing field". */
+void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *what);
+/* After a failed decode: pushes nil, the error text and the error list; returns 3. */
+int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *what);
+
+/* The Lua methods: channel:check/encode/decode and api:check/encode/decode. */
+int fws_lchannel_check_msg(lua_State *L);
+int fws_lchannel_encode(lua_State *L);
+int fws_lchannel_decode(lua_State *L);
+int fws_lapi_check_type(lua_State *L);
+int fws_lapi_encode_type(lua_State *L);
+int fws_lapi_decode_type(lua_State *L);
+
+#endif

@@ -1,0 +1,1017 @@
+/* JSON text -> Lua value, validated against a compiled type while it parses (one pass). */
+#include <lauxlib.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "types/fws_codec.h"
+#include "types/fws_formats.h"
+#include "types/fws_lvalue.h"
+#include "types/fws_numtext.h"
+#include "types/fws_rules.h"
+#include "types/fws_utf8.h"
+
+typedef struct dec {
+  lua_State *L;
+  fws_codec_ctx *ctx;
+  const char *p, *end, *base;
+  fws_verrs *errs;
+  int strict;
+  int depth, max_depth;
+  fws_path path;
+  const char *variant;
+} dec;
+
+/* ---- errors ---- */
+
+static const char *json_got(const dec *d) {
+  if (d->p >= d->end) return "end of text";
+  switch (*d->p) {
+  case '"': return "string";
+  case '{': return "object";
+  case '[': return "array";
+  case 't': case 'f': return "boolean";
+  case 'n': return "null";
+  case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+    return "number";
+  default: return "invalid JSON";
+  }
+}
+
+static int mismatch(dec *d, const fws_ct *t) {
+  const char *got = json_got(d);
+  fws_verrs_add(d->errs, &d->path, t->label, got, "expected %s, got %s", t->label, got);
+  return -1;
+}
+
+static int syntax(dec *d, const char *what) {
+  fws_verrs_add(d->errs, &d->path, "JSON", json_got(d), "invalid JSON at byte %zu: %s",
+                (size_t)(d->p - d->base) + 1, what);
+  return -1;
+}
+
+static inline void skip_ws(dec *d) {
+  const char *p = d->p, *end = d->end;
+  while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+  d->p = p;
+}
+
+/* ---- strings ---- */
+
+static int hex4(const char *p, unsigned *out) {
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    char c = p[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+    else return 0;
+  }
+  *out = v;
+  return 1;
+}
+
+/* Parses the string at d->p (the opening quote). On success *s and *n hold its text: a span of the
+** input when it has no escapes, else the unescaped copy in ctx->scratch. */
+static int parse_string(dec *d, const char **s, size_t *n) {
+  const char *p = d->p + 1, *end = d->end;
+  const char *start = p;
+  /* fast scan: plain bytes up to the closing quote */
+  while (p < end) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '"' || c == '\\' || c < 0x20) break;
+    p++;
+  }
+  if (p < end && *p == '"') {
+    size_t len = (size_t)(p - start);
+    if (fws_utf8_valid_prefix(start, len) != len) {
+      d->p = start + fws_utf8_valid_prefix(start, len);
+      return syntax(d, "a string is not valid UTF-8");
+    }
+    *s = start;
+    *n = len;
+    d->p = p + 1;
+    return 0;
+  }
+  fws_buf *b = &d->ctx->scratch;
+  b->len = 0;
+  fws_buf_put(b, start, (size_t)(p - start));
+  while (p < end) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '"') break;
+    if (c < 0x20) {
+      d->p = p;
+      return syntax(d, "a control character inside a string must be escaped");
+    }
+    if (c != '\\') {
+      const char *run = p;
+      while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) p++;
+      fws_buf_put(b, run, (size_t)(p - run));
+      continue;
+    }
+    if (end - p < 2) break;
+    char e = p[1];
+    char out;
+    switch (e) {
+    case '"': out = '"'; break;
+    case '\\': out = '\\'; break;
+    case '/': out = '/'; break;
+    case 'b': out = '\b'; break;
+    case 'f': out = '\f'; break;
+    case 'n': out = '\n'; break;
+    case 'r': out = '\r'; break;
+    case 't': out = '\t'; break;
+    case 'u': {
+      unsigned cp;
+      if (end - p < 6 || !hex4(p + 2, &cp)) {
+        d->p = p;
+        return syntax(d, "\\u needs four hex digits");
+      }
+      p += 6;
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        unsigned lo;
+        if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+          d->p = p;
+          return syntax(d, "a lone UTF-16 surrogate is not text");
+        }
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        p += 6;
+      } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        d->p = p;
+        return syntax(d, "a lone UTF-16 surrogate is not text");
+      }
+      char u[4];
+      fws_buf_put(b, u, fws_utf8_put(cp, u));
+      continue;
+    }
+    default:
+      d->p = p;
+      return syntax(d, "unknown escape in a string");
+    }
+    fws_buf_putc(b, out);
+    p += 2;
+  }
+  if (p >= end) {
+    d->p = end;
+    return syntax(d, "a string is not closed");
+  }
+  if (b->failed) return syntax(d, "out of memory");
+  if (fws_utf8_valid_prefix(b->data, b->len) != b->len) {
+    d->p = start;
+    return syntax(d, "a string is not valid UTF-8");
+  }
+  *s = b->data;
+  *n = b->len;
+  d->p = p + 1;
+  return 0;
+}
+
+/* ---- skipping (dispatch look-ahead and set checks) ---- */
+
+/* Skips one value without building it; returns 0 or -1 on malformed text. */
+static int skip_value(dec *d) {
+  int depth = 0;
+  const char *p = d->p, *end = d->end;
+  do {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t' || *p == ',' || *p == ':')) p++;
+    if (p >= end) return -1;
+    char c = *p;
+    if (c == '{' || c == '[') {
+      if (++depth > d->max_depth) return -1;
+      p++;
+    } else if (c == '}' || c == ']') {
+      if (--depth < 0) return -1;
+      p++;
+    } else if (c == '"') {
+      p++;
+      while (p < end && *p != '"') p += *p == '\\' ? 2 : 1;
+      if (p >= end) return -1;
+      p++;
+    } else {
+      const char *s = p;
+      while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t' && *p != ':') p++;
+      if (p == s) return -1;
+    }
+  } while (depth > 0);
+  d->p = p;
+  return 0;
+}
+
+/* Looks ahead in the object at d->p for `key` holding a string; its raw span in *v and *vn.
+** Returns 1 found, 0 absent (or not a plain string), and leaves d->p where it was. */
+static int peek_key(dec *d, const char *key, size_t keylen, const char **v, size_t *vn) {
+  const char *save = d->p;
+  size_t emark = d->errs->n;
+  int found = 0;
+  d->p++; /* '{' */
+  for (;;) {
+    skip_ws(d);
+    if (d->p >= d->end || *d->p != '"') break;
+    const char *k = d->p + 1, *q = k;
+    while (q < d->end && *q != '"' && *q != '\\') q++;
+    if (q >= d->end) break;
+    int match = *q == '"' && (size_t)(q - k) == keylen && memcmp(k, key, keylen) == 0;
+    if (*q == '\\') {
+      const char *s;
+      size_t n;
+      if (parse_string(d, &s, &n)) break;
+      match = n == keylen && memcmp(s, key, keylen) == 0;
+    } else {
+      d->p = q + 1;
+    }
+    skip_ws(d);
+    if (d->p >= d->end || *d->p != ':') break;
+    d->p++;
+    skip_ws(d);
+    if (match) {
+      if (d->p < d->end && *d->p == '"') {
+        const char *s = d->p + 1, *e = s;
+        while (e < d->end && *e != '"' && *e != '\\') e++;
+        if (e < d->end && *e == '"') {
+          *v = s;
+          *vn = (size_t)(e - s);
+          found = 1;
+        }
+      }
+      break;
+    }
+    if (skip_value(d)) break;
+    skip_ws(d);
+    if (d->p < d->end && *d->p == ',') {
+      d->p++;
+      continue;
+    }
+    break;
+  }
+  d->p = save;
+  fws_verrs_truncate(d->errs, emark); /* the real parse reports malformed text */
+  return found;
+}
+
+/* ---- values ---- */
+
+static int dec_value(dec *d, const fws_ct *t);
+static int dec_any(dec *d);
+
+static int expect_word(dec *d, const char *w, size_t n) {
+  if ((size_t)(d->end - d->p) < n || memcmp(d->p, w, n) != 0) return syntax(d, "unexpected text");
+  d->p += n;
+  return 0;
+}
+
+static int dec_number(dec *d, fws_num *num) {
+  size_t used = fws_parse_number(d->p, d->end, num);
+  if (!used) return syntax(d, "a number is malformed");
+  d->p += used;
+  return 0;
+}
+
+static int dec_integer(dec *d, const fws_ct *t) {
+  if (d->p >= d->end || !(*d->p == '-' || (*d->p >= '0' && *d->p <= '9'))) return mismatch(d, t);
+  const char *at = d->p;
+  fws_num num;
+  if (dec_number(d, &num)) return -1;
+  char text[48];
+  size_t tl = (size_t)(d->p - at) < sizeof text - 1 ? (size_t)(d->p - at) : sizeof text - 1;
+  memcpy(text, at, tl);
+  text[tl] = '\0';
+  if (!num.integral) {
+    fws_verrs_add(d->errs, &d->path, t->label, "number", "expected an integer, got %s", text);
+    return -1;
+  }
+  int64_t v;
+  if (num.is_int) {
+    v = num.i;
+  } else if (num.is_uint && t->op == FWS_OP_UINT64) {
+    /* above Lua's integers: a float, as Lua itself reads such a numeral */
+    lua_pushnumber(d->L, (lua_Number)num.u);
+    return 0;
+  } else if (!num.is_uint && num.d >= -9223372036854775808.0 && num.d < 9223372036854775808.0) {
+    v = (int64_t)num.d; /* 1.0 or 1e2: integral, written another way */
+  } else {
+    fws_verrs_add(d->errs, &d->path, t->label, "number", "%s is out of range for %s", text, t->label);
+    return -1;
+  }
+  int in_range = 1;
+  switch (t->op) {
+  case FWS_OP_INT32: in_range = v >= INT32_MIN && v <= INT32_MAX; break;
+  case FWS_OP_UINT32: in_range = v >= 0 && v <= (int64_t)UINT32_MAX; break;
+  case FWS_OP_UINT64: in_range = v >= 0; break;
+  default: break;
+  }
+  if (!in_range) {
+    fws_verrs_add(d->errs, &d->path, t->label, "number", "%s is out of range for %s", text, t->label);
+    return -1;
+  }
+  if (t->rules && !fws_rules_number(t->rules, (double)v, 1, v, d->errs, &d->path)) return -1;
+  lua_pushinteger(d->L, (lua_Integer)v);
+  return 0;
+}
+
+static int dec_double(dec *d, const fws_ct *t) {
+  if (d->p >= d->end || !(*d->p == '-' || (*d->p >= '0' && *d->p <= '9'))) return mismatch(d, t);
+  fws_num num;
+  if (dec_number(d, &num)) return -1;
+  if (!isfinite(num.d)) {
+    fws_verrs_add(d->errs, &d->path, t->label, "number", "is too large for a double");
+    return -1;
+  }
+  if (t->rules && !fws_rules_number(t->rules, num.d, num.is_int, num.i, d->errs, &d->path)) return -1;
+  lua_pushnumber(d->L, (lua_Number)num.d);
+  return 0;
+}
+
+static int check_string(dec *d, const fws_ct *t, const char *s, size_t n) {
+  int ok = 1;
+  switch (t->op) {
+  case FWS_OP_DATETIME: ok = fws_is_datetime(s, n); break;
+  case FWS_OP_DATE: ok = fws_is_date(s, n); break;
+  case FWS_OP_UUID: ok = fws_is_uuid(s, n); break;
+  case FWS_OP_BASE64: ok = fws_is_base64(s, n); break;
+  case FWS_OP_BIGINT: ok = fws_is_bigint(s, n); break;
+  default: break;
+  }
+  if (!ok) {
+    fws_verrs_add(d->errs, &d->path, t->label, "string", "is not a valid %s", t->label);
+    return -1;
+  }
+  if (t->rules && !fws_rules_string(t->rules, d->ctx->match_data, s, n, d->errs, &d->path)) return -1;
+  return 0;
+}
+
+static int dec_string(dec *d, const fws_ct *t) {
+  if (d->p >= d->end || *d->p != '"') return mismatch(d, t);
+  const char *s;
+  size_t n;
+  if (parse_string(d, &s, &n)) return -1;
+  if (t->op != FWS_OP_STRING || t->rules) {
+    if (check_string(d, t, s, n)) return -1;
+  }
+  lua_pushlstring(d->L, s, n);
+  return 0;
+}
+
+static int dec_enum(dec *d, const fws_ct *t) {
+  if (d->p >= d->end || *d->p != '"') return mismatch(d, t);
+  const char *s;
+  size_t n;
+  if (parse_string(d, &s, &n)) return -1;
+  if (fws_strhash_find(&t->u.en.hash, t->u.en.values, t->u.en.lens, s, n) < 0) {
+    fws_verrs_add(d->errs, &d->path, t->label, "string", "'%.*s' is not a value of %s", (int)(n > 40 ? 40 : n), s,
+                  t->label);
+    return -1;
+  }
+  lua_pushlstring(d->L, s, n);
+  return 0;
+}
+
+static int dec_literal(dec *d, const fws_ct *t) {
+  if (t->op == FWS_OP_LITERAL_BOOL) {
+    int b = d->p < d->end && *d->p == 't';
+    if (d->p >= d->end || (*d->p != 't' && *d->p != 'f')) return mismatch(d, t);
+    if (expect_word(d, b ? "true" : "false", b ? 4 : 5)) return -1;
+    if (b != t->u.lit.b) {
+      fws_verrs_add(d->errs, &d->path, t->label, "boolean", "expected %s, got %s", t->label, b ? "true" : "false");
+      return -1;
+    }
+    lua_pushboolean(d->L, b);
+    return 0;
+  }
+  if (d->p >= d->end || *d->p != '"') return mismatch(d, t);
+  const char *s;
+  size_t n;
+  if (parse_string(d, &s, &n)) return -1;
+  if (n != t->u.lit.len || memcmp(s, t->u.lit.s, n) != 0) {
+    fws_verrs_add(d->errs, &d->path, t->label, "string", "expected %s, got '%.*s'", t->label, (int)(n > 40 ? 40 : n), s);
+    return -1;
+  }
+  lua_pushlstring(d->L, s, n);
+  return 0;
+}
+
+static int enter(dec *d) {
+  if (++d->depth > d->max_depth) {
+    fws_verrs_add(d->errs, &d->path, "JSON", "", "nests deeper than %d levels", d->max_depth);
+    return -1;
+  }
+  luaL_checkstack(d->L, 8, "fernws: JSON too deep");
+  return 0;
+}
+
+static int dec_list(dec *d, const fws_ct *t) {
+  if (d->p >= d->end || *d->p != '[') return mismatch(d, t);
+  if (enter(d)) return -1;
+  lua_State *L = d->L;
+  d->p++;
+  lua_newtable(L);
+  lua_Integer i = 0;
+  skip_ws(d);
+  if (d->p < d->end && *d->p == ']') {
+    d->p++;
+  } else {
+    for (;;) {
+      skip_ws(d);
+      fws_path_index(&d->path, ++i);
+      if (dec_value(d, t->u.elem)) goto fail;
+      lua_rawseti(L, -2, i);
+      d->path.n--;
+      skip_ws(d);
+      if (d->p < d->end && *d->p == ',') {
+        d->p++;
+        continue;
+      }
+      if (d->p < d->end && *d->p == ']') {
+        d->p++;
+        break;
+      }
+      syntax(d, "expected ',' or ']'");
+      goto fail;
+    }
+  }
+  if (t->op == FWS_OP_SET) {
+    lua_Integer dup = fws_set_duplicate(L, -1, i);
+    if (dup) {
+      fws_path_index(&d->path, dup < 0 ? 0 : dup);
+      fws_verrs_add(d->errs, &d->path, t->label, "", dup < 0 ? "out of memory checking a set" : "is a duplicate: a set holds each value once");
+      d->path.n--;
+      goto fail;
+    }
+  }
+  if (t->rules && !fws_rules_count(t->rules, (size_t)i, d->errs, &d->path)) goto fail;
+  d->depth--;
+  return 0;
+fail:
+  lua_pop(L, 1);
+  return -1;
+}
+
+/* A map key: strings checked as the key type, numeric key types become Lua numbers. */
+static int push_map_key(dec *d, const fws_ct *kt, const char *s, size_t n) {
+  while (kt->op == FWS_OP_OPTIONAL || kt->op == FWS_OP_NULLABLE) kt = kt->u.elem;
+  switch (kt->op) {
+  case FWS_OP_INT32: case FWS_OP_INT64: case FWS_OP_UINT32: case FWS_OP_UINT64: case FWS_OP_DOUBLE: {
+    fws_num num;
+    if (n == 0 || fws_parse_number(s, s + n, &num) != n) {
+      fws_verrs_add(d->errs, &d->path, kt->label, "string", "a key must be a number (%s)", kt->label);
+      return -1;
+    }
+    dec sub = *d;
+    sub.p = s;
+    sub.end = s + n;
+    return kt->op == FWS_OP_DOUBLE ? dec_double(&sub, kt) : dec_integer(&sub, kt);
+  }
+  case FWS_OP_BOOL:
+    if ((n == 4 && memcmp(s, "true", 4) == 0) || (n == 5 && memcmp(s, "false", 5) == 0)) {
+      lua_pushboolean(d->L, n == 4);
+      return 0;
+    }
+    fws_verrs_add(d->errs, &d->path, kt->label, "string", "a key must be true or false");
+    return -1;
+  case FWS_OP_ENUM:
+    if (fws_strhash_find(&kt->u.en.hash, kt->u.en.values, kt->u.en.lens, s, n) < 0) {
+      fws_verrs_add(d->errs, &d->path, kt->label, "string", "the key is not a value of %s", kt->label);
+      return -1;
+    }
+    break;
+  case FWS_OP_LITERAL_STRING:
+    if (n != kt->u.lit.len || memcmp(s, kt->u.lit.s, n) != 0) {
+      fws_verrs_add(d->errs, &d->path, kt->label, "string", "the key must be %s", kt->label);
+      return -1;
+    }
+    break;
+  case FWS_OP_UNKNOWN:
+    break;
+  default:
+    if (check_string(d, kt, s, n)) return -1;
+  }
+  lua_pushlstring(d->L, s, n);
+  return 0;
+}
+
+static int dec_map(dec *d, const fws_ct *t) {
+  if (d->p >= d->end || *d->p != '{') return mismatch(d, t);
+  if (enter(d)) return -1;
+  lua_State *L = d->L;
+  d->p++;
+  lua_newtable(L);
+  size_t count = 0;
+  skip_ws(d);
+  if (d->p < d->end && *d->p == '}') {
+    d->p++;
+  } else {
+    for (;;) {
+      skip_ws(d);
+      if (d->p >= d->end || *d->p != '"') goto bad_key;
+      const char *k;
+      size_t kl;
+      if (parse_string(d, &k, &kl)) goto fail;
+      fws_path_key(&d->path, k, kl);
+      /* the key text may sit in scratch, which the value reuses: make it a Lua value first */
+      if (push_map_key(d, t->u.map.key, k, kl)) goto fail_path;
+      lua_pushvalue(L, -1);
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        size_t l2;
+        const char *k2 = lua_tolstring(L, -1, &l2);
+        d->path.segs[d->path.n - 1].key = k2;
+        d->path.segs[d->path.n - 1].len = l2;
+      }
+      lua_pop(L, 1);
+      skip_ws(d);
+      if (d->p >= d->end || *d->p != ':') {
+        lua_pop(L, 1);
+        syntax(d, "expected ':'");
+        goto fail_path;
+      }
+      d->p++;
+      skip_ws(d);
+      if (dec_value(d, t->u.map.value)) {
+        lua_pop(L, 1);
+        goto fail_path;
+      }
+      lua_rawset(L, -3);
+      d->path.n--;
+      count++;
+      skip_ws(d);
+      if (d->p < d->end && *d->p == ',') {
+        d->p++;
+        continue;
+      }
+      if (d->p < d->end && *d->p == '}') {
+        d->p++;
+        break;
+      }
+      syntax(d, "expected ',' or '}'");
+      goto fail;
+    }
+  }
+  if (t->rules && !fws_rules_count(t->rules, count, d->errs, &d->path)) goto fail;
+  d->depth--;
+  return 0;
+bad_key:
+  syntax(d, "expected a key (a string)");
+  goto fail;
+fail_path:
+  d->path.n--;
+fail:
+  lua_pop(L, 1);
+  return -1;
+}
+
+static int dec_object(dec *d, const fws_ct *t) {
+  if (d->p >= d->end || *d->p != '{') return mismatch(d, t);
+  if (enter(d)) return -1;
+  lua_State *L = d->L;
+  uint32_t n = t->u.obj.n;
+  unsigned char seen_small[64];
+  unsigned char *seen = n <= sizeof seen_small ? seen_small : calloc(n, 1);
+  if (!seen) return syntax(d, "out of memory");
+  if (seen == seen_small) memset(seen, 0, n);
+  d->p++;
+  lua_createtable(L, 0, (int)(n < 16 ? n : 16));
+  skip_ws(d);
+  if (d->p < d->end && *d->p == '}') {
+    d->p++;
+  } else {
+    for (;;) {
+      skip_ws(d);
+      if (d->p >= d->end || *d->p != '"') {
+        syntax(d, "expected a property name (a string)");
+        goto fail;
+      }
+      const char *k;
+      size_t kl;
+      if (parse_string(d, &k, &kl)) goto fail;
+      int32_t pi = fws_prop_find(t, k, kl);
+      lua_pushlstring(L, k, kl);
+      if (pi >= 0) {
+        k = t->u.obj.props[pi].name; /* stable text for the path */
+      } else {
+        k = lua_tolstring(L, -1, &kl);
+      }
+      fws_path_key(&d->path, k, kl);
+      skip_ws(d);
+      if (d->p >= d->end || *d->p != ':') {
+        syntax(d, "expected ':'");
+        lua_pop(L, 1);
+        goto fail_path;
+      }
+      d->p++;
+      skip_ws(d);
+      int r;
+      if (pi >= 0) {
+        seen[pi] = 1;
+        r = dec_value(d, t->u.obj.props[pi].type);
+      } else if (d->strict && !t->u.obj.extra) {
+        fws_verrs_add(d->errs, &d->path, t->label, json_got(d), "unknown property (not in %s)", t->label);
+        r = -1;
+      } else {
+        /* kept: a newer server may send more than the definition knows */
+        r = dec_any(d);
+      }
+      if (r) {
+        lua_pop(L, 1);
+        goto fail_path;
+      }
+      lua_rawset(L, -3);
+      d->path.n--;
+      skip_ws(d);
+      if (d->p < d->end && *d->p == ',') {
+        d->p++;
+        continue;
+      }
+      if (d->p < d->end && *d->p == '}') {
+        d->p++;
+        break;
+      }
+      syntax(d, "expected ',' or '}'");
+      goto fail;
+    }
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    const fws_cprop *p = &t->u.obj.props[i];
+    if (!seen[i] && p->required) {
+      fws_path_key(&d->path, p->name, p->len);
+      fws_verrs_add(d->errs, &d->path, p->type->label, "nothing", "required property is missing (expected %s)",
+                    p->type->label);
+      d->path.n--;
+      goto fail;
+    }
+  }
+  if (seen != seen_small) free(seen);
+  d->depth--;
+  return 0;
+fail_path:
+  d->path.n--;
+fail:
+  if (seen != seen_small) free(seen);
+  lua_pop(L, 1);
+  return -1;
+}
+
+static int dec_union(dec *d, const fws_ct *t) {
+  if (d->p >= d->end || *d->p != '{') return mismatch(d, t);
+  const char *v;
+  size_t vn;
+  int32_t vi = -1;
+  if (peek_key(d, t->u.un.disc, t->u.un.disclen, &v, &vn))
+    vi = fws_strhash_find(&t->u.un.hash, t->u.un.values, t->u.un.vlens, v, vn);
+  if (vi < 0) {
+    char list[300];
+    size_t at = 0;
+    for (uint32_t i = 0; i < t->u.un.n && at < sizeof list - 40; i++)
+      at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", t->u.un.values[i]);
+    fws_path_key(&d->path, t->u.un.disc, t->u.un.disclen);
+    fws_verrs_add(d->errs, &d->path, t->label, "", "the discriminant is missing or not a variant (one of %s)", list);
+    d->path.n--;
+    return -1;
+  }
+  /* info.variant: the innermost union decision about the value itself (not its properties) */
+  if (d->depth == 0 && !d->variant) d->variant = t->u.un.values[vi];
+  return dec_object(d, t->u.un.variants[vi]);
+}
+
+/* Tries the choices in order from the same place; the first that decodes wins. */
+static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag) {
+  uint32_t stack_all[64];
+  uint32_t *all = ds->n <= 64 ? stack_all : malloc(ds->n * sizeof *all);
+  if (!all) return syntax(d, "out of memory");
+  const uint32_t *c = all;
+  uint32_t n = ds->n;
+  int unknown_value = 0, missing_key = 0;
+  for (uint32_t i = 0; i < ds->n; i++) all[i] = i;
+  if (ds->key && d->p < d->end && *d->p == '{') {
+    const char *v;
+    size_t vn;
+    if (peek_key(d, ds->key, ds->keylen, &v, &vn)) {
+      int32_t k = fws_strhash_find(&ds->vhash, ds->values, ds->vlens, v, vn);
+      if (k >= 0) {
+        c = ds->cands[k];
+        n = ds->ncands[k];
+      } else {
+        c = ds->fallback;
+        n = ds->nfallback;
+        unknown_value = 1;
+      }
+    } else {
+      missing_key = 1; /* every choice, in order */
+    }
+  }
+  int rc = -1;
+  const char *start = d->p;
+  size_t emark = d->errs->n;
+  int top = lua_gettop(d->L);
+  const char *variant = d->variant;
+  /* members are tried strictly first (an extra property means another member), then, unless the
+  ** caller asked for strict decoding, leniently: a newer server may add properties */
+  int strict = d->strict, passes = (n > 1 && !strict) ? 2 : 1;
+  for (int pass = 0; pass < passes && rc; pass++) {
+  d->strict = n > 1 && pass == 0 ? 1 : strict;
+  for (uint32_t i = 0; i < n && rc; i++) {
+    const fws_choice *ch = &ds->choices[c[i]];
+    d->p = start;
+    d->variant = variant;
+    int depth = d->depth, pathn = d->path.n;
+    rc = dec_value(d, ch->type);
+    if (!rc) {
+      if (d->depth == 0 && d->variant == variant) d->variant = ch->variant;
+      if (tag) *tag = ch->tag;
+      break;
+    }
+    d->depth = depth;
+    d->path.n = pathn;
+    lua_settop(d->L, top);
+    /* one candidate: keep its errors, they say what is wrong */
+    if (n > 1) fws_verrs_truncate(d->errs, emark);
+  }
+  }
+  d->strict = strict;
+  if (rc && n > 1 && !missing_key && !unknown_value) {
+    /* the member that owns the literal value is the one meant: its errors say what is wrong */
+    int primary = -1, owners = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      int fallback = 0;
+      for (uint32_t j = 0; j < ds->nfallback && !fallback; j++) fallback = ds->fallback[j] == c[i];
+      if (!fallback) primary = (int)c[i], owners++;
+    }
+    if (owners == 1) {
+      d->p = start;
+      int depth = d->depth, pathn = d->path.n;
+      if (dec_value(d, ds->choices[primary].type) == 0) lua_settop(d->L, top); /* cannot happen */
+      d->depth = depth;
+      d->path.n = pathn;
+      lua_settop(d->L, top);
+      d->p = start;
+      if (all != stack_all) free(all);
+      return -1;
+    }
+  }
+  if (rc && n != 1) {
+    d->p = start;
+    if (unknown_value && n == 0) {
+      const char *v;
+      size_t vn = 0;
+      peek_key(d, ds->key, ds->keylen, &v, &vn);
+      fws_path_key(&d->path, ds->key, ds->keylen);
+      char list[300];
+      size_t at = 0;
+      for (uint32_t i = 0; i < ds->nvalues && at < sizeof list - 40; i++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", ds->values[i]);
+      if (at >= sizeof list - 40) snprintf(list + at, sizeof list - at, ", ...");
+      fws_verrs_add(d->errs, &d->path, t ? t->label : "message", "string", "'%.*s' is not one of %s",
+                    (int)(vn > 40 ? 40 : vn), v, list);
+      d->path.n--;
+    } else {
+      char list[300];
+      size_t at = 0;
+      for (uint32_t i = 0; i < n && at < sizeof list - 40; i++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", i ? ", " : "", ds->choices[c[i]].variant);
+      fws_verrs_add(d->errs, &d->path, t ? t->label : "message", json_got(d), "matches none of %s (tried %s)%s",
+                    t ? t->label : "the messages", n ? list : "nothing",
+                    missing_key ? "; the property that tells them apart is missing" : "");
+    }
+  }
+  if (all != stack_all) free(all);
+  return rc;
+}
+
+static int dec_null(dec *d) {
+  if (expect_word(d, "null", 4)) return -1;
+  lua_pushlightuserdata(d->L, NULL);
+  return 0;
+}
+
+static int dec_any(dec *d) {
+  static const fws_ct unknown_ct = {.op = FWS_OP_UNKNOWN, .complete = 1, .label = "JSON value"};
+  lua_State *L = d->L;
+  if (d->p >= d->end) return syntax(d, "a value is missing");
+  switch (*d->p) {
+  case '"': {
+    const char *s;
+    size_t n;
+    if (parse_string(d, &s, &n)) return -1;
+    lua_pushlstring(L, s, n);
+    return 0;
+  }
+  case 't': if (expect_word(d, "true", 4)) return -1; lua_pushboolean(L, 1); return 0;
+  case 'f': if (expect_word(d, "false", 5)) return -1; lua_pushboolean(L, 0); return 0;
+  case 'n': return dec_null(d);
+  case '[': {
+    if (enter(d)) return -1;
+    d->p++;
+    lua_newtable(L);
+    lua_Integer i = 0;
+    skip_ws(d);
+    if (d->p < d->end && *d->p == ']') {
+      d->p++;
+      /* an empty array stays an array when written back */
+      lua_rawgeti(L, LUA_REGISTRYINDEX, d->ctx->array_mt_ref);
+      lua_setmetatable(L, -2);
+      d->depth--;
+      return 0;
+    }
+    for (;;) {
+      skip_ws(d);
+      fws_path_index(&d->path, ++i);
+      if (dec_any(d)) {
+        lua_pop(L, 1);
+        return -1;
+      }
+      lua_rawseti(L, -2, i);
+      d->path.n--;
+      skip_ws(d);
+      if (d->p < d->end && *d->p == ',') {
+        d->p++;
+        continue;
+      }
+      if (d->p < d->end && *d->p == ']') {
+        d->p++;
+        break;
+      }
+      lua_pop(L, 1);
+      return syntax(d, "expected ',' or ']'");
+    }
+    d->depth--;
+    return 0;
+  }
+  case '{': {
+    if (enter(d)) return -1;
+    d->p++;
+    lua_newtable(L);
+    skip_ws(d);
+    if (d->p < d->end && *d->p == '}') {
+      d->p++;
+      d->depth--;
+      return 0;
+    }
+    for (;;) {
+      skip_ws(d);
+      if (d->p >= d->end || *d->p != '"') {
+        lua_pop(L, 1);
+        return syntax(d, "expected a key (a string)");
+      }
+      const char *k;
+      size_t kl;
+      if (parse_string(d, &k, &kl)) {
+        lua_pop(L, 1);
+        return -1;
+      }
+      lua_pushlstring(L, k, kl);
+      k = lua_tolstring(L, -1, &kl);
+      fws_path_key(&d->path, k, kl);
+      skip_ws(d);
+      if (d->p >= d->end || *d->p != ':') {
+        lua_pop(L, 2);
+        d->path.n--;
+        return syntax(d, "expected ':'");
+      }
+      d->p++;
+      skip_ws(d);
+      if (dec_any(d)) {
+        lua_pop(L, 2);
+        d->path.n--;
+        return -1;
+      }
+      lua_rawset(L, -3);
+      d->path.n--;
+      skip_ws(d);
+      if (d->p < d->end && *d->p == ',') {
+        d->p++;
+        continue;
+      }
+      if (d->p < d->end && *d->p == '}') {
+        d->p++;
+        break;
+      }
+      lua_pop(L, 1);
+      return syntax(d, "expected ',' or '}'");
+    }
+    d->depth--;
+    return 0;
+  }
+  default: {
+    if (!(*d->p == '-' || (*d->p >= '0' && *d->p <= '9'))) return mismatch(d, &unknown_ct);
+    fws_num num;
+    if (dec_number(d, &num)) return -1;
+    if (num.is_int) lua_pushinteger(L, (lua_Integer)num.i);
+    else lua_pushnumber(L, (lua_Number)num.d);
+    return 0;
+  }
+  }
+}
+
+static int dec_value(dec *d, const fws_ct *t) {
+  switch (t->op) {
+  case FWS_OP_STRING: case FWS_OP_DATETIME: case FWS_OP_DATE: case FWS_OP_UUID: case FWS_OP_BASE64:
+  case FWS_OP_BIGINT:
+    return dec_string(d, t);
+  case FWS_OP_INT32: case FWS_OP_INT64: case FWS_OP_UINT32: case FWS_OP_UINT64:
+    return dec_integer(d, t);
+  case FWS_OP_DOUBLE:
+    return dec_double(d, t);
+  case FWS_OP_BOOL:
+    if (d->p < d->end && *d->p == 't') {
+      if (expect_word(d, "true", 4)) return -1;
+      lua_pushboolean(d->L, 1);
+      return 0;
+    }
+    if (d->p < d->end && *d->p == 'f') {
+      if (expect_word(d, "false", 5)) return -1;
+      lua_pushboolean(d->L, 0);
+      return 0;
+    }
+    return mismatch(d, t);
+  case FWS_OP_UNKNOWN:
+    return dec_any(d);
+  case FWS_OP_LIST: case FWS_OP_SET:
+    return dec_list(d, t);
+  case FWS_OP_MAP:
+    return dec_map(d, t);
+  case FWS_OP_OPTIONAL:
+    if (d->p < d->end && *d->p == 'n') {
+      /* null for an optional value reads as absent */
+      if (expect_word(d, "null", 4)) return -1;
+      lua_pushnil(d->L);
+      return 0;
+    }
+    return dec_value(d, t->u.elem);
+  case FWS_OP_NULLABLE:
+    if (d->p < d->end && *d->p == 'n') return dec_null(d);
+    return dec_value(d, t->u.elem);
+  case FWS_OP_LITERAL_STRING: case FWS_OP_LITERAL_BOOL:
+    return dec_literal(d, t);
+  case FWS_OP_OBJECT:
+    return dec_object(d, t);
+  case FWS_OP_ENUM:
+    return dec_enum(d, t);
+  case FWS_OP_UNION:
+    return dec_union(d, t);
+  case FWS_OP_UUNION:
+    return dec_choice(d, t, &t->u.uu, NULL);
+  }
+  return mismatch(d, t);
+}
+
+static void init(dec *d, lua_State *L, fws_codec_ctx *ctx, const char *text, size_t len,
+                 const fws_decode_opts *opts, fws_verrs *errs) {
+  d->L = L;
+  d->ctx = ctx;
+  d->p = d->base = text;
+  d->end = text + len;
+  d->errs = errs;
+  d->strict = opts ? opts->strict : 0;
+  d->max_depth = opts && opts->max_depth && opts->max_depth < FWS_MAX_DEPTH ? (int)opts->max_depth : FWS_MAX_DEPTH;
+  d->depth = 0;
+  d->path.n = 0;
+  d->variant = NULL;
+}
+
+static int finish(dec *d) {
+  skip_ws(d);
+  if (d->p != d->end) {
+    lua_pop(d->L, 1);
+    return syntax(d, "text after the value");
+  }
+  return 0;
+}
+
+int fws_decode(lua_State *L, fws_codec_ctx *ctx, const char *text, size_t len, const fws_ct *t,
+               const fws_decode_opts *opts, fws_verrs *errs, fws_decoded *out) {
+  dec d;
+  init(&d, L, ctx, text, len, opts, errs);
+  skip_ws(&d);
+  if (dec_value(&d, t) || finish(&d)) return -1;
+  if (out) {
+    out->variant = d.variant ? d.variant : t->variant;
+    out->tag = -1;
+  }
+  return 0;
+}
+
+int fws_decode_dispatch(lua_State *L, fws_codec_ctx *ctx, const char *text, size_t len, const fws_dispatch *ds,
+                        const fws_decode_opts *opts, fws_verrs *errs, fws_decoded *out) {
+  dec d;
+  init(&d, L, ctx, text, len, opts, errs);
+  skip_ws(&d);
+  int tag = -1;
+  if (ds->n == 0) {
+    fws_verrs_add(errs, &d.path, "message", json_got(&d), "this side of the channel receives no messages");
+    return -1;
+  }
+  if (dec_choice(&d, NULL, ds, &tag) || finish(&d)) return -1;
+  if (out) {
+    out->variant = d.variant;
+    out->tag = tag;
+  }
+  return 0;
+}
+
+int fws_decode_any(lua_State *L, fws_codec_ctx *ctx, const char *text, size_t len, fws_verrs *errs) {
+  dec d;
+  init(&d, L, ctx, text, len, NULL, errs);
+  skip_ws(&d);
+  if (dec_any(&d) || finish(&d)) return -1;
+  return 0;
+}

@@ -1,0 +1,797 @@
+/* Lua value -> JSON text, validated against a compiled type on the way. */
+#include <lauxlib.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "types/fws_codec.h"
+#include "types/fws_formats.h"
+#include "types/fws_lvalue.h"
+#include "types/fws_numtext.h"
+#include "types/fws_rules.h"
+#include "types/fws_utf8.h"
+
+typedef struct enc {
+  lua_State *L;
+  fws_codec_ctx *ctx;
+  fws_buf *out;
+  fws_verrs *errs;
+  int all;              /* keep going after an error */
+  int depth;
+  fws_path path;
+  const void *tables[FWS_MAX_DEPTH + 1];  /* tables being written, to catch cycles */
+} enc;
+
+const char *fws_lua_got(lua_State *L, int idx) {
+  switch (lua_type(L, idx)) {
+  case LUA_TNUMBER: return lua_isinteger(L, idx) ? "integer" : "float";
+  case LUA_TLIGHTUSERDATA: return lua_touserdata(L, idx) == NULL ? "null" : "userdata";
+  default: return lua_typename(L, lua_type(L, idx));
+  }
+}
+
+static int fail(enc *e, const char *expected, const char *got, const char *fmt, const char *arg) {
+  fws_verrs_add(e->errs, &e->path, expected, got, fmt, arg);
+  return -1;
+}
+
+static int mismatch(enc *e, int idx, const fws_ct *t) {
+  const char *got = fws_lua_got(e->L, idx);
+  fws_verrs_add(e->errs, &e->path, t->label, got, "expected %s, got %s", t->label, got);
+  return -1;
+}
+
+/* ---- strings ---- */
+
+/* 0: copy; 1: escape as \X; 2: escape as \u00XX; 3: UTF-8 lead/continuation byte */
+static const unsigned char esc_class[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
+
+/* Writes s as a JSON string; -1 (nothing usable written) when it is not valid UTF-8. */
+static int put_string(fws_buf *b, const char *s, size_t n) {
+  if (fws_buf_reserve(b, n + 2)) return 0;
+  char *o = b->data + b->len;
+  *o++ = '"';
+  size_t i = 0;
+  while (i < n) {
+    size_t start = i;
+    while (i < n && esc_class[(unsigned char)s[i]] == 0) i++;
+    memcpy(o, s + start, i - start);
+    o += i - start;
+    if (i == n) break;
+    unsigned char c = (unsigned char)s[i];
+    unsigned cls = esc_class[c];
+    if (cls == 3) {
+      /* one multi-byte sequence: check it, copy it */
+      size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      if (n - i < need || fws_utf8_valid_prefix(s + i, need) != need) return -1;
+      memcpy(o, s + i, need);
+      o += need;
+      i += need;
+      continue;
+    }
+    /* escapes may need up to 6 bytes where the input had 1 */
+    size_t used = (size_t)(o - b->data);
+    b->len = used;
+    if (fws_buf_reserve(b, (n - i) * 6 + 2)) return 0;
+    o = b->data + b->len;
+    if (cls == 1) {
+      *o++ = '\\';
+      *o++ = c == '"' ? '"' : c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
+    } else {
+      static const char hex[] = "0123456789abcdef";
+      memcpy(o, "\\u00", 4);
+      o[4] = hex[c >> 4];
+      o[5] = hex[c & 15];
+      o += 6;
+    }
+    i++;
+  }
+  *o++ = '"';
+  b->len = (size_t)(o - b->data);
+  return 0;
+}
+
+static int enc_string(enc *e, int idx, const fws_ct *t) {
+  lua_State *L = e->L;
+  if (lua_type(L, idx) != LUA_TSTRING) return mismatch(e, idx, t);
+  size_t n;
+  const char *s = lua_tolstring(L, idx, &n);
+  size_t mark = e->out->len;
+  if (put_string(e->out, s, n) < 0) {
+    e->out->len = mark;
+    return fail(e, t->label, "string", "is not valid UTF-8%s", "");
+  }
+  int ok = 1;
+  switch (t->op) {
+  case FWS_OP_DATETIME: ok = fws_is_datetime(s, n); break;
+  case FWS_OP_DATE: ok = fws_is_date(s, n); break;
+  case FWS_OP_UUID: ok = fws_is_uuid(s, n); break;
+  case FWS_OP_BASE64: ok = fws_is_base64(s, n); break;
+  case FWS_OP_BIGINT: ok = fws_is_bigint(s, n); break;
+  default: break;
+  }
+  if (!ok) {
+    static const char *const what[] = {[FWS_OP_DATETIME] = "an RFC 3339 date-time (2024-01-31T12:00:00Z)",
+                                       [FWS_OP_DATE] = "a date (YYYY-MM-DD)",
+                                       [FWS_OP_UUID] = "a UUID (8-4-4-4-12 hex digits)",
+                                       [FWS_OP_BASE64] = "base64 text",
+                                       [FWS_OP_BIGINT] = "a decimal integer string"};
+    return fail(e, t->label, "string", "is not %s", what[t->op]);
+  }
+  if (t->rules && !fws_rules_string(t->rules, e->ctx->match_data, s, n, e->errs, &e->path)) return -1;
+  return 0;
+}
+
+/* ---- numbers ---- */
+
+static void put_int(fws_buf *b, int64_t v) {
+  if (fws_buf_reserve(b, 24)) return;
+  b->len += fws_fmt_int(v, b->data + b->len);
+}
+
+static int enc_integer(enc *e, int idx, const fws_ct *t) {
+  lua_State *L = e->L;
+  if (lua_type(L, idx) != LUA_TNUMBER) return mismatch(e, idx, t);
+  int64_t v;
+  uint64_t big = 0;
+  int isbig = 0;
+  if (lua_isinteger(L, idx)) {
+    v = (int64_t)lua_tointeger(L, idx);
+  } else {
+    double d = lua_tonumber(L, idx);
+    if (d != floor(d) || !isfinite(d)) {
+      char got[40];
+      snprintf(got, sizeof got, "%.17g", d);
+      return fail(e, t->label, "float", "expected an integer, got the float %s", got);
+    }
+    if (t->op == FWS_OP_UINT64 && d >= 9223372036854775808.0 && d < 18446744073709551616.0) {
+      big = (uint64_t)d;
+      isbig = 1;
+      v = 0;
+    } else if (d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
+      v = (int64_t)d;
+    } else {
+      return fail(e, t->label, "float", "is out of range for %s", t->label);
+    }
+  }
+  int in_range = 1;
+  switch (t->op) {
+  case FWS_OP_INT32: in_range = v >= INT32_MIN && v <= INT32_MAX; break;
+  case FWS_OP_UINT32: in_range = v >= 0 && v <= (int64_t)UINT32_MAX; break;
+  case FWS_OP_UINT64: in_range = isbig || v >= 0; break;
+  default: break;
+  }
+  if (!in_range) {
+    char got[32];
+    snprintf(got, sizeof got, "%lld", (long long)v);
+    fws_verrs_add(e->errs, &e->path, t->label, "integer", "%s is out of range for %s", got, t->label);
+    return -1;
+  }
+  if (isbig) {
+    if (!fws_buf_reserve(e->out, 24)) e->out->len += fws_fmt_uint(big, e->out->data + e->out->len);
+    return 0;
+  }
+  if (t->rules && !fws_rules_number(t->rules, (double)v, 1, v, e->errs, &e->path)) return -1;
+  put_int(e->out, v);
+  return 0;
+}
+
+static int enc_double(enc *e, int idx, const fws_ct *t) {
+  lua_State *L = e->L;
+  if (lua_type(L, idx) != LUA_TNUMBER) return mismatch(e, idx, t);
+  if (lua_isinteger(L, idx)) {
+    int64_t v = (int64_t)lua_tointeger(L, idx);
+    if (t->rules && !fws_rules_number(t->rules, (double)v, 1, v, e->errs, &e->path)) return -1;
+    put_int(e->out, v);
+    return 0;
+  }
+  double d = lua_tonumber(L, idx);
+  if (!isfinite(d)) return fail(e, t->label, "float", "is %s, which JSON cannot carry", isnan(d) ? "NaN" : "infinite");
+  if (t->rules && !fws_rules_number(t->rules, d, 0, 0, e->errs, &e->path)) return -1;
+  if (fws_buf_reserve(e->out, 48)) return 0;
+  e->out->len += fws_fmt_double(d, 0, e->out->data + e->out->len);
+  return 0;
+}
+
+/* ---- containers ---- */
+
+static int enc_value(enc *e, int idx, const fws_ct *t);
+
+static int enter(enc *e, int idx) {
+  if (e->depth >= FWS_MAX_DEPTH)
+    return fail(e, "value", "table", "nests deeper than %s levels (or holds itself)", "200");
+  const void *p = lua_topointer(e->L, idx);
+  for (int i = 0; i < e->depth; i++)
+    if (e->tables[i] == p) return fail(e, "value", "table", "contains itself (a cycle)%s", "");
+  e->tables[e->depth++] = p;
+  luaL_checkstack(e->L, 8, "fernws: value too deep");
+  return 0;
+}
+
+/* Number of entries when the table is a sequence 1..n with nothing else, else -1. */
+static lua_Integer sequence_length(lua_State *L, int idx) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+  lua_Integer count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (!lua_isinteger(L, -1)) {
+      lua_pop(L, 1);
+      return -1;
+    }
+    lua_Integer k = lua_tointeger(L, -1);
+    if (k < 1 || k > n) {
+      lua_pop(L, 1);
+      return -1;
+    }
+    count++;
+  }
+  return count == n ? n : -1;
+}
+
+static int enc_list(enc *e, int idx, const fws_ct *t) {
+  lua_State *L = e->L;
+  if (!lua_istable(L, idx)) return mismatch(e, idx, t);
+  lua_Integer n = sequence_length(L, idx);
+  if (n < 0) return fail(e, t->label, "table", "expected %s: a sequence 1..n, got a table with other keys", t->label);
+  if (enter(e, idx)) return -1;
+  int rc = 0;
+  fws_buf_putc(e->out, '[');
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (i > 1) fws_buf_putc(e->out, ',');
+    lua_rawgeti(L, idx, i);
+    fws_path_index(&e->path, i);
+    int r = enc_value(e, lua_gettop(L), t->u.elem);
+    e->path.n--;
+    lua_pop(L, 1);
+    if (r) {
+      rc = -1;
+      if (!e->all) break;
+    }
+  }
+  fws_buf_putc(e->out, ']');
+  if (!rc && t->op == FWS_OP_SET) {
+    lua_Integer dup = fws_set_duplicate(L, idx, n);
+    if (dup) {
+      fws_path_index(&e->path, dup < 0 ? 0 : dup);
+      fail(e, t->label, "table", dup < 0 ? "out of memory checking the set%s" : "is a duplicate: a set holds each value once%s", "");
+      e->path.n--;
+      rc = -1;
+    }
+  }
+  if (t->rules && !fws_rules_count(t->rules, (size_t)n, e->errs, &e->path)) rc = -1;
+  e->depth--;
+  return rc;
+}
+
+/* A map key as JSON text, checked against the key type. */
+static int enc_map_key(enc *e, int kidx, const fws_ct *kt) {
+  lua_State *L = e->L;
+  const fws_ct *base = kt;
+  while (base->op == FWS_OP_OPTIONAL || base->op == FWS_OP_NULLABLE) base = base->u.elem;
+  switch (base->op) {
+  case FWS_OP_INT32: case FWS_OP_INT64: case FWS_OP_UINT32: case FWS_OP_UINT64: case FWS_OP_DOUBLE: {
+    /* numbers become their decimal text as a key */
+    size_t mark = e->out->len;
+    fws_buf_putc(e->out, '"');
+    int r = base->op == FWS_OP_DOUBLE ? enc_double(e, kidx, base) : enc_integer(e, kidx, base);
+    fws_buf_putc(e->out, '"');
+    if (r) e->out->len = mark;
+    return r;
+  }
+  case FWS_OP_BOOL:
+    if (lua_type(L, kidx) != LUA_TBOOLEAN) return mismatch(e, kidx, base);
+    fws_buf_put(e->out, lua_toboolean(L, kidx) ? "\"true\"" : "\"false\"", lua_toboolean(L, kidx) ? 6 : 7);
+    return 0;
+  case FWS_OP_UNKNOWN:
+    if (lua_type(L, kidx) == LUA_TSTRING) return enc_value(e, kidx, base);
+    return mismatch(e, kidx, base);
+  default:
+    return enc_value(e, kidx, base);
+  }
+}
+
+static int enc_map(enc *e, int idx, const fws_ct *t) {
+  lua_State *L = e->L;
+  if (!lua_istable(L, idx)) return mismatch(e, idx, t);
+  if (enter(e, idx)) return -1;
+  int rc = 0, first = 1;
+  size_t count = 0;
+  fws_buf_putc(e->out, '{');
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int kidx = lua_gettop(L) - 1, vidx = kidx + 1;
+    if (lua_type(L, kidx) == LUA_TSTRING) {
+      size_t kl;
+      const char *k = lua_tolstring(L, kidx, &kl);
+      fws_path_key(&e->path, k, kl);
+    } else {
+      fws_path_index(&e->path, lua_isinteger(L, kidx) ? lua_tointeger(L, kidx) : 0);
+    }
+    if (!first) fws_buf_putc(e->out, ',');
+    size_t mark = e->out->len;
+    int r = enc_map_key(e, kidx, t->u.map.key);
+    if (!r) {
+      fws_buf_putc(e->out, ':');
+      r = enc_value(e, vidx, t->u.map.value);
+    }
+    if (r) e->out->len = mark - (first ? 0 : 1);
+    else first = 0;
+    e->path.n--;
+    lua_pop(L, 1);
+    count++;
+    if (r) {
+      rc = -1;
+      if (!e->all) {
+        lua_pop(L, 1);
+        break;
+      }
+    }
+  }
+  fws_buf_putc(e->out, '}');
+  if (t->rules && !fws_rules_count(t->rules, count, e->errs, &e->path)) rc = -1;
+  e->depth--;
+  return rc;
+}
+
+static void put_literal(fws_buf *b, const fws_ct *t) {
+  if (t->op == FWS_OP_LITERAL_BOOL) {
+    fws_buf_put(b, t->u.lit.b ? "true" : "false", t->u.lit.b ? 4 : 5);
+  } else {
+    put_string(b, t->u.lit.s, t->u.lit.len);
+  }
+}
+
+static int enc_unknown(enc *e, int idx);
+
+static int enc_object(enc *e, int idx, const fws_ct *t) {
+  lua_State *L = e->L;
+  if (!lua_istable(L, idx)) return mismatch(e, idx, t);
+  if (enter(e, idx)) return -1;
+  uint32_t n = t->u.obj.n;
+  unsigned char seen_small[64];
+  unsigned char *seen = n <= sizeof seen_small ? seen_small : calloc(n, 1);
+  if (!seen) {
+    e->depth--;
+    return fail(e, t->label, "table", "out of memory%s", "");
+  }
+  if (seen == seen_small) memset(seen, 0, n);
+  int rc = 0, first = 1;
+  fws_buf_putc(e->out, '{');
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int kidx = lua_gettop(L) - 1, vidx = kidx + 1;
+    if (lua_type(L, kidx) != LUA_TSTRING) {
+      fws_path_index(&e->path, lua_isinteger(L, kidx) ? lua_tointeger(L, kidx) : 0);
+      fail(e, t->label, fws_lua_got(L, kidx), "a key of an object must be a string, got %s", fws_lua_got(L, kidx));
+      e->path.n--;
+      lua_pop(L, 1);
+      rc = -1;
+      if (!e->all) {
+        lua_pop(L, 1);
+        break;
+      }
+      continue;
+    }
+    size_t kl;
+    const char *k = lua_tolstring(L, kidx, &kl);
+    int32_t pi = fws_prop_find(t, k, kl);
+    fws_path_key(&e->path, k, kl);
+    int r = 0;
+    if (pi < 0) {
+      if (t->u.obj.extra) {
+        if (!first) fws_buf_putc(e->out, ',');
+        size_t mark = e->out->len;
+        if (put_string(e->out, k, kl) < 0) {
+          r = fail(e, t->label, "string", "a key is not valid UTF-8%s", "");
+        } else {
+          fws_buf_putc(e->out, ':');
+          r = enc_unknown(e, vidx);
+        }
+        if (r) e->out->len = mark - (first ? 0 : 1);
+        else first = 0;
+      } else {
+        r = fail(e, t->label, fws_lua_got(L, vidx), "unknown property (not in %s)", t->label);
+      }
+    } else {
+      const fws_cprop *p = &t->u.obj.props[pi];
+      seen[pi] = 1;
+      if (!first) fws_buf_putc(e->out, ',');
+      size_t mark = e->out->len;
+      fws_buf_put(e->out, p->jkey, p->jkeylen);
+      r = enc_value(e, vidx, p->type);
+      if (r) e->out->len = mark - (first ? 0 : 1);
+      else first = 0;
+    }
+    e->path.n--;
+    lua_pop(L, 1);
+    if (r) {
+      rc = -1;
+      if (!e->all) {
+        lua_pop(L, 1);
+        break;
+      }
+    }
+  }
+  if (!rc || e->all) {
+    for (uint32_t i = 0; i < n; i++) {
+      if (seen[i]) continue;
+      const fws_cprop *p = &t->u.obj.props[i];
+      if (p->literal) {
+        /* a literal left out is written by the codec */
+        if (!first) fws_buf_putc(e->out, ',');
+        fws_buf_put(e->out, p->jkey, p->jkeylen);
+        put_literal(e->out, p->type);
+        first = 0;
+      } else if (p->required) {
+        fws_path_key(&e->path, p->name, p->len);
+        fail(e, p->type->label, "nil", "required property is missing (expected %s)", p->type->label);
+        e->path.n--;
+        rc = -1;
+        if (!e->all) break;
+      }
+    }
+  }
+  fws_buf_putc(e->out, '}');
+  if (seen != seen_small) free(seen);
+  e->depth--;
+  return rc;
+}
+
+static int enc_enum(enc *e, int idx, const fws_ct *t) {
+  lua_State *L = e->L;
+  if (lua_type(L, idx) != LUA_TSTRING) return mismatch(e, idx, t);
+  size_t n;
+  const char *s = lua_tolstring(L, idx, &n);
+  if (fws_strhash_find(&t->u.en.hash, t->u.en.values, t->u.en.lens, s, n) < 0) {
+    char list[300];
+    size_t at = 0;
+    for (uint32_t i = 0; i < t->u.en.n && at < sizeof list - 40; i++)
+      at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", t->u.en.values[i]);
+    if (at >= sizeof list - 40) snprintf(list + at, sizeof list - at, ", ...");
+    fws_verrs_add(e->errs, &e->path, t->label, "string", "'%.40s' is not one of %s", s, list);
+    return -1;
+  }
+  put_string(e->out, s, n);
+  return 0;
+}
+
+static int enc_literal(enc *e, int idx, const fws_ct *t) {
+  lua_State *L = e->L;
+  if (t->op == FWS_OP_LITERAL_BOOL) {
+    if (lua_type(L, idx) != LUA_TBOOLEAN || lua_toboolean(L, idx) != t->u.lit.b) return mismatch(e, idx, t);
+  } else {
+    if (lua_type(L, idx) != LUA_TSTRING) return mismatch(e, idx, t);
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    if (n != t->u.lit.len || memcmp(s, t->u.lit.s, n) != 0) {
+      fws_verrs_add(e->errs, &e->path, t->label, "string", "expected %s, got '%.40s'", t->label, s);
+      return -1;
+    }
+  }
+  put_literal(e->out, t);
+  return 0;
+}
+
+static int enc_union(enc *e, int idx, const fws_ct *t) {
+  lua_State *L = e->L;
+  if (!lua_istable(L, idx)) return mismatch(e, idx, t);
+  lua_pushlstring(L, t->u.un.disc, t->u.un.disclen);
+  lua_rawget(L, idx);
+  int32_t vi = -1;
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    size_t n;
+    const char *s = lua_tolstring(L, -1, &n);
+    vi = fws_strhash_find(&t->u.un.hash, t->u.un.values, t->u.un.vlens, s, n);
+  }
+  if (vi < 0) {
+    char list[300];
+    size_t at = 0;
+    for (uint32_t i = 0; i < t->u.un.n && at < sizeof list - 40; i++)
+      at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", t->u.un.values[i]);
+    fws_path_key(&e->path, t->u.un.disc, t->u.un.disclen);
+    if (lua_isnil(L, -1))
+      fws_verrs_add(e->errs, &e->path, t->label, "nil", "the discriminant is missing (one of %s)", list);
+    else if (lua_type(L, -1) == LUA_TSTRING)
+      fws_verrs_add(e->errs, &e->path, t->label, "string", "'%.40s' is not a variant of %s (one of %s)",
+                    lua_tostring(L, -1), t->label, list);
+    else
+      fws_verrs_add(e->errs, &e->path, t->label, fws_lua_got(L, -1), "the discriminant must be a string (one of %s)", list);
+    e->path.n--;
+    lua_pop(L, 1);
+    return -1;
+  }
+  lua_pop(L, 1);
+  return enc_object(e, idx, t->u.un.variants[vi]);
+}
+
+/* The choices worth trying for a table value, in order. */
+static const uint32_t *candidates(lua_State *L, int idx, const fws_dispatch *d, uint32_t *n, uint32_t *all,
+                                  int *unknown_value) {
+  *unknown_value = 0;
+  if (d->key && lua_istable(L, idx)) {
+    lua_pushlstring(L, d->key, d->keylen);
+    lua_rawget(L, idx);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      size_t vl;
+      const char *v = lua_tolstring(L, -1, &vl);
+      int32_t k = fws_strhash_find(&d->vhash, d->values, d->vlens, v, vl);
+      lua_pop(L, 1);
+      if (k >= 0) {
+        *n = d->ncands[k];
+        return d->cands[k];
+      }
+      *unknown_value = 1;
+      *n = d->nfallback;
+      return d->fallback;
+    }
+    lua_pop(L, 1);
+    /* no key: a literal may be left out on encode, so every member is worth a try */
+  }
+  for (uint32_t i = 0; i < d->n; i++) all[i] = i;
+  *n = d->n;
+  return all;
+}
+
+static int enc_choice(enc *e, int idx, const fws_ct *t, const fws_dispatch *d) {
+  uint32_t stack_all[64];
+  uint32_t *all = d->n <= 64 ? stack_all : malloc(d->n * sizeof *all);
+  if (!all) return fail(e, t->label, "table", "out of memory%s", "");
+  uint32_t n;
+  int unknown_value;
+  const uint32_t *c = candidates(e->L, idx, d, &n, all, &unknown_value);
+  size_t mark = e->out->len, emark = e->errs->n;
+  int saved_all = e->all;
+  int rc = -1;
+  if (n == 1) {
+    /* one candidate: its own errors are the useful ones */
+    rc = enc_value(e, idx, d->choices[c[0]].type);
+  } else {
+    e->all = 0;
+    for (uint32_t i = 0; i < n && rc; i++) {
+      int depth = e->depth, pathn = e->path.n;
+      rc = enc_value(e, idx, d->choices[c[i]].type);
+      if (rc) {
+        e->out->len = mark;
+        fws_verrs_truncate(e->errs, emark);
+        e->depth = depth;
+        e->path.n = pathn;
+      }
+    }
+    e->all = saved_all;
+    int primary = -1, owners = 0;
+    if (rc && d->key && !unknown_value && c != all) {
+      /* the member that owns the literal value is the one meant: its errors say what is wrong */
+      for (uint32_t i = 0; i < n; i++) {
+        int fallback = 0;
+        for (uint32_t j = 0; j < d->nfallback && !fallback; j++) fallback = d->fallback[j] == c[i];
+        if (!fallback) primary = (int)c[i], owners++;
+      }
+    }
+    if (rc && owners == 1) {
+      enc_value(e, idx, d->choices[primary].type);
+      e->out->len = mark;
+    } else if (rc) {
+      if (unknown_value) {
+        lua_pushlstring(e->L, d->key, d->keylen);
+        lua_rawget(e->L, idx);
+        fws_path_key(&e->path, d->key, d->keylen);
+        char list[300];
+        size_t at = 0;
+        for (uint32_t i = 0; i < d->nvalues && at < sizeof list - 40; i++)
+          at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", d->values[i]);
+        if (at >= sizeof list - 40) snprintf(list + at, sizeof list - at, ", ...");
+        fws_verrs_add(e->errs, &e->path, t->label, "string", "'%.40s' is not one of %s", lua_tostring(e->L, -1), list);
+        e->path.n--;
+        lua_pop(e->L, 1);
+      } else {
+        char list[300];
+        size_t at = 0;
+        for (uint32_t i = 0; i < n && at < sizeof list - 40; i++)
+          at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", i ? ", " : "", d->choices[c[i]].variant);
+        fws_verrs_add(e->errs, &e->path, t->label, fws_lua_got(e->L, idx), "matches none of %s (tried %s)",
+                      t->label, n ? list : "nothing");
+      }
+    }
+  }
+  if (all != stack_all) free(all);
+  return rc;
+}
+
+/* ---- unknown: any JSON value ---- */
+
+static int is_array_mt(enc *e, int idx) {
+  if (!lua_getmetatable(e->L, idx)) return 0;
+  lua_rawgeti(e->L, LUA_REGISTRYINDEX, e->ctx->array_mt_ref);
+  int eq = lua_rawequal(e->L, -1, -2);
+  lua_pop(e->L, 2);
+  return eq;
+}
+
+static int enc_unknown(enc *e, int idx) {
+  static const fws_ct unknown_ct = {.op = FWS_OP_UNKNOWN, .complete = 1, .label = "JSON value"};
+  lua_State *L = e->L;
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL:
+    fws_buf_put(e->out, "null", 4);
+    return 0;
+  case LUA_TLIGHTUSERDATA:
+    if (lua_touserdata(L, idx) == NULL) {
+      fws_buf_put(e->out, "null", 4);
+      return 0;
+    }
+    return mismatch(e, idx, &unknown_ct);
+  case LUA_TBOOLEAN:
+    fws_buf_put(e->out, lua_toboolean(L, idx) ? "true" : "false", lua_toboolean(L, idx) ? 4 : 5);
+    return 0;
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx)) {
+      put_int(e->out, (int64_t)lua_tointeger(L, idx));
+    } else {
+      double d = lua_tonumber(L, idx);
+      if (!isfinite(d)) return fail(e, "JSON value", "float", "is %s, which JSON cannot carry", isnan(d) ? "NaN" : "infinite");
+      if (!fws_buf_reserve(e->out, 48)) e->out->len += fws_fmt_double(d, 1, e->out->data + e->out->len);
+    }
+    return 0;
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    size_t mark = e->out->len;
+    if (put_string(e->out, s, n) < 0) {
+      e->out->len = mark;
+      return fail(e, "JSON value", "string", "is not valid UTF-8%s", "");
+    }
+    return 0;
+  }
+  case LUA_TTABLE:
+    break;
+  default:
+    return mismatch(e, idx, &unknown_ct);
+  }
+  if (enter(e, idx)) return -1;
+  int rc = 0;
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+  int array = (n > 0 && sequence_length(L, idx) == n) || (n == 0 && is_array_mt(e, idx));
+  if (array) {
+    fws_buf_putc(e->out, '[');
+    for (lua_Integer i = 1; i <= n; i++) {
+      if (i > 1) fws_buf_putc(e->out, ',');
+      lua_rawgeti(L, idx, i);
+      fws_path_index(&e->path, i);
+      int r = enc_unknown(e, lua_gettop(L));
+      e->path.n--;
+      lua_pop(L, 1);
+      if (r) {
+        rc = -1;
+        if (!e->all) break;
+      }
+    }
+    fws_buf_putc(e->out, ']');
+  } else {
+    int first = 1;
+    fws_buf_putc(e->out, '{');
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+      int kidx = lua_gettop(L) - 1;
+      int r = 0;
+      if (!first) fws_buf_putc(e->out, ',');
+      size_t mark = e->out->len;
+      if (lua_type(L, kidx) == LUA_TSTRING) {
+        size_t kl;
+        const char *k = lua_tolstring(L, kidx, &kl);
+        fws_path_key(&e->path, k, kl);
+        if (put_string(e->out, k, kl) < 0) r = fail(e, "JSON value", "string", "a key is not valid UTF-8%s", "");
+      } else if (lua_isinteger(L, kidx)) {
+        fws_path_index(&e->path, lua_tointeger(L, kidx));
+        fws_buf_putc(e->out, '"');
+        put_int(e->out, (int64_t)lua_tointeger(L, kidx));
+        fws_buf_putc(e->out, '"');
+      } else {
+        fws_path_index(&e->path, 0);
+        r = fail(e, "JSON value", fws_lua_got(L, kidx), "a key must be a string or an integer, got %s",
+                 fws_lua_got(L, kidx));
+      }
+      if (!r) {
+        fws_buf_putc(e->out, ':');
+        r = enc_unknown(e, kidx + 1);
+      }
+      if (r) e->out->len = mark - (first ? 0 : 1);
+      else first = 0;
+      e->path.n--;
+      lua_pop(L, 1);
+      if (r) {
+        rc = -1;
+        if (!e->all) {
+          lua_pop(L, 1);
+          break;
+        }
+      }
+    }
+    fws_buf_putc(e->out, '}');
+  }
+  e->depth--;
+  return rc;
+}
+
+static int enc_value(enc *e, int idx, const fws_ct *t) {
+  lua_State *L = e->L;
+  switch (t->op) {
+  case FWS_OP_STRING: case FWS_OP_DATETIME: case FWS_OP_DATE: case FWS_OP_UUID: case FWS_OP_BASE64:
+    return enc_string(e, idx, t);
+  case FWS_OP_BIGINT:
+    if (lua_isinteger(L, idx)) {
+      /* a Lua integer is a fine bigint; it travels as a string */
+      char tmp[32];
+      size_t n = fws_fmt_int((int64_t)lua_tointeger(L, idx), tmp);
+      fws_buf_putc(e->out, '"');
+      fws_buf_put(e->out, tmp, n);
+      fws_buf_putc(e->out, '"');
+      return 0;
+    }
+    return enc_string(e, idx, t);
+  case FWS_OP_INT32: case FWS_OP_INT64: case FWS_OP_UINT32: case FWS_OP_UINT64:
+    return enc_integer(e, idx, t);
+  case FWS_OP_DOUBLE:
+    return enc_double(e, idx, t);
+  case FWS_OP_BOOL:
+    if (lua_type(L, idx) != LUA_TBOOLEAN) return mismatch(e, idx, t);
+    fws_buf_put(e->out, lua_toboolean(L, idx) ? "true" : "false", lua_toboolean(L, idx) ? 4 : 5);
+    return 0;
+  case FWS_OP_UNKNOWN:
+    return enc_unknown(e, idx);
+  case FWS_OP_LIST: case FWS_OP_SET:
+    return enc_list(e, idx, t);
+  case FWS_OP_MAP:
+    return enc_map(e, idx, t);
+  case FWS_OP_OPTIONAL:
+    if (lua_isnil(L, idx) || (lua_type(L, idx) == LUA_TLIGHTUSERDATA && !lua_touserdata(L, idx))) {
+      fws_buf_put(e->out, "null", 4);
+      return 0;
+    }
+    return enc_value(e, idx, t->u.elem);
+  case FWS_OP_NULLABLE:
+    if (lua_type(L, idx) == LUA_TLIGHTUSERDATA && !lua_touserdata(L, idx)) {
+      fws_buf_put(e->out, "null", 4);
+      return 0;
+    }
+    return enc_value(e, idx, t->u.elem);
+  case FWS_OP_LITERAL_STRING: case FWS_OP_LITERAL_BOOL:
+    return enc_literal(e, idx, t);
+  case FWS_OP_OBJECT:
+    return enc_object(e, idx, t);
+  case FWS_OP_ENUM:
+    return enc_enum(e, idx, t);
+  case FWS_OP_UNION:
+    return enc_union(e, idx, t);
+  case FWS_OP_UUNION:
+    return enc_choice(e, idx, t, &t->u.uu);
+  }
+  return mismatch(e, idx, t);
+}
+
+int fws_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, int flags, fws_verrs *errs) {
+  enc e;
+  e.L = L;
+  e.ctx = ctx;
+  e.out = &ctx->out;
+  e.errs = errs;
+  e.all = (flags & FWS_CHECK_ALL) != 0;
+  e.depth = 0;
+  e.path.n = 0;
+  int rc = enc_value(&e, lua_absindex(L, idx), t);
+  if (!rc && ctx->out.failed) {
+    fws_verrs_add(errs, &e.path, t->label, "", "out of memory writing the JSON text");
+    rc = -1;
+  }
+  return rc;
+}

@@ -1,0 +1,180 @@
+#include "types/fws_numtext.h"
+
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static double slow_strtod(const char *p, size_t n) {
+  char buf[512];
+  char *tmp = n < sizeof buf ? buf : malloc(n + 1);
+  if (!tmp) return 0.0;
+  memcpy(tmp, p, n);
+  tmp[n] = '\0';
+  /* strtod follows LC_NUMERIC: put the locale's decimal point where JSON has '.' */
+  const char *dp = localeconv()->decimal_point;
+  if (dp && dp[0] != '.' && dp[0] && !dp[1]) {
+    char *dot = strchr(tmp, '.');
+    if (dot) *dot = dp[0];
+  }
+  double d = strtod(tmp, NULL);
+  if (tmp != buf) free(tmp);
+  return d;
+}
+
+size_t fws_parse_number(const char *p, const char *end, fws_num *out) {
+  const char *s = p;
+  int neg = 0;
+  if (s < end && *s == '-') neg = 1, s++;
+  if (s >= end) return 0;
+  const char *int_start = s;
+  if (*s == '0') s++;
+  else if (*s >= '1' && *s <= '9')
+    while (s < end && *s >= '0' && *s <= '9') s++;
+  else return 0;
+  const char *int_end = s;
+  int has_frac = 0, has_exp = 0;
+  const char *frac_start = NULL, *frac_end = NULL;
+  if (s < end && *s == '.') {
+    s++;
+    frac_start = s;
+    while (s < end && *s >= '0' && *s <= '9') s++;
+    if (s == frac_start) return 0;
+    frac_end = s;
+    has_frac = 1;
+  }
+  long exp = 0;
+  if (s < end && (*s == 'e' || *s == 'E')) {
+    s++;
+    int eneg = 0;
+    if (s < end && (*s == '+' || *s == '-')) eneg = *s == '-', s++;
+    const char *es = s;
+    while (s < end && *s >= '0' && *s <= '9') {
+      if (exp < 100000) exp = exp * 10 + (*s - '0');
+      s++;
+    }
+    if (s == es) return 0;
+    if (eneg) exp = -exp;
+    has_exp = 1;
+  }
+  size_t len = (size_t)(s - p);
+  memset(out, 0, sizeof *out);
+  if (!has_frac && !has_exp) {
+    /* an integer: exact in int64, or uint64 above it */
+    uint64_t u = 0;
+    int overflow = 0;
+    for (const char *c = int_start; c < int_end; c++) {
+      unsigned dgt = (unsigned)(*c - '0');
+      if (u > (UINT64_MAX - dgt) / 10) overflow = 1;
+      u = u * 10 + dgt;
+    }
+    out->integral = 1;
+    if (!overflow) {
+      if (!neg && u <= (uint64_t)INT64_MAX) {
+        out->is_int = 1;
+        out->i = (int64_t)u;
+        out->d = (double)u;
+        return len;
+      }
+      if (neg && u <= (uint64_t)INT64_MAX + 1) {
+        out->is_int = 1;
+        out->i = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u;
+        out->d = -(double)u;
+        return len;
+      }
+      if (!neg) {
+        out->is_uint = 1;
+        out->u = u;
+        out->d = (double)u;
+        return len;
+      }
+    }
+    out->d = slow_strtod(p, len);
+    return len;
+  }
+  /* fast path: up to 19 significant digits and a small exponent are exact in double arithmetic */
+  uint64_t m = 0;
+  int digits = 0;
+  for (const char *c = int_start; c < int_end; c++) {
+    if (digits == 0 && *c == '0') continue;
+    if (++digits > 19) break;
+    m = m * 10 + (uint64_t)(*c - '0');
+  }
+  long e10 = exp;
+  if (has_frac && digits <= 19) {
+    for (const char *c = frac_start; c < frac_end; c++) {
+      if (digits == 0 && *c == '0') {
+        e10--;
+        continue;
+      }
+      if (++digits > 19) break;
+      m = m * 10 + (uint64_t)(*c - '0');
+      e10--;
+    }
+  }
+  double d;
+  if (digits <= 19 && m <= (1ull << 53) && e10 >= -22 && e10 <= 22) {
+    d = (double)m;
+    d = e10 < 0 ? d / pow10_exact[-e10] : d * pow10_exact[e10];
+    if (neg) d = -d;
+  } else {
+    d = slow_strtod(p, len);
+  }
+  out->d = d;
+  out->integral = isfinite(d) && d == floor(d);
+  return len;
+}
+
+size_t fws_fmt_uint(uint64_t v, char *out) {
+  char tmp[24];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+size_t fws_fmt_int(int64_t v, char *out) {
+  if (v < 0) {
+    out[0] = '-';
+    return 1 + fws_fmt_uint(v == INT64_MIN ? (uint64_t)INT64_MAX + 1 : (uint64_t)(-v), out + 1);
+  }
+  return fws_fmt_uint((uint64_t)v, out);
+}
+
+static size_t fix_locale(char *out, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (out[i] == ',') out[i] = '.';
+  return n;
+}
+
+size_t fws_fmt_double(double d, int keep_float, char *out) {
+  if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+    size_t n = fws_fmt_int((int64_t)d, out);
+    if (d == 0 && signbit(d) && n == 1) {
+      memmove(out + 1, out, 1);
+      out[0] = '-';
+      n = 2;
+    }
+    if (keep_float) {
+      memcpy(out + n, ".0", 2);
+      n += 2;
+    }
+    return n;
+  }
+  int n = snprintf(out, 40, "%.15g", d);
+  if (slow_strtod(out, (size_t)n) != d) n = snprintf(out, 40, "%.16g", d);
+  if (slow_strtod(out, (size_t)n) != d) n = snprintf(out, 40, "%.17g", d);
+  fix_locale(out, (size_t)n);
+  if (keep_float && !strpbrk(out, ".eE")) {
+    memcpy(out + n, ".0", 3);
+    n += 2;
+  }
+  return (size_t)n;
+}

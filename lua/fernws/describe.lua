@@ -1,0 +1,176 @@
+-- A terminal reference of a channel, in the three parts Fern's API reference shows:
+-- Handshake (URL, parameters, headers, auth), Send (client messages), Receive (server messages).
+local describe = {}
+
+local WIDTH = 100
+
+-- First paragraph of docs, on one line, cut to fit.
+local function brief(docs, room)
+  if not docs then return nil end
+  local s = docs:gsub("\r", ""):match("^%s*(.-)%s*$")
+  s = s:match("^(.-)\n%s*\n") or s
+  s = s:gsub("%s+", " ")
+  room = math.max(room or 60, 20)
+  if #s > room then
+    local cut = s:sub(1, room - 3)
+    s = (cut:match("^(.*)%s") or cut) .. "..."
+  end
+  return s
+end
+
+local function type_text(t)
+  if t == nil then return "?" end
+  return tostring(t)
+end
+
+local function pad(s, n) return s .. string.rep(" ", math.max(1, n - #s)) end
+
+local function default_text(v)
+  if v == nil then return nil end
+  if type(v) == "string" then return string.format("%q", v) end
+  return tostring(v)
+end
+
+local function params(lines, title, list)
+  if #list == 0 then return end
+  lines[#lines + 1] = "  " .. title
+  local w = 0
+  for _, p in ipairs(list) do w = math.max(w, #p.name) end
+  for _, p in ipairs(list) do
+    local t = type_text(p.type)
+    local flags = {}
+    if p.required then flags[#flags + 1] = "required" end
+    if p.allow_multiple then flags[#flags + 1] = "repeatable" end
+    if p.default ~= nil then flags[#flags + 1] = "default " .. default_text(p.default) end
+    if p.env then flags[#flags + 1] = "env " .. p.env end
+    if p.deprecated then flags[#flags + 1] = "deprecated" end
+    local head = "    " .. pad(p.name, w + 2) .. t .. (#flags > 0 and ("  (" .. table.concat(flags, ", ") .. ")") or "")
+    local d = brief(p.docs, WIDTH - #head - 5)
+    lines[#lines + 1] = head .. (d and ("  - " .. d) or "")
+  end
+end
+
+local function auth_text(api, ch)
+  if not ch.auth then return "none (the channel says auth: false)" end
+  local schemes = api.auth
+  if #schemes == 0 then return "none declared in api.yml" end
+  local parts = {}
+  for _, s in ipairs(schemes) do
+    local how
+    if s.kind == "bearer" then how = "Authorization: Bearer <token>"
+    elseif s.kind == "basic" then how = "Authorization: Basic <username:password>"
+    elseif s.kind == "header" then how = s.header .. ": " .. (s.prefix and (s.prefix .. " ") or "") .. "<" .. (s.option or "value") .. ">"
+    elseif s.kind == "oauth" then how = (s.header or "Authorization") .. ": " .. (s.prefix or "Bearer") .. " <token> (OAuth client credentials)"
+    else how = "Authorization: Bearer <token> (fetched from an endpoint)" end
+    if s.env then how = how .. ", or $" .. s.env end
+    parts[#parts + 1] = s.name .. ": " .. how
+  end
+  return table.concat(parts, "; or ")
+end
+
+-- The fields of a type, indented; unions list each member.
+local function fields(lines, t, indent, depth, seen)
+  if depth > 3 then return end
+  local kind = t.kind
+  if kind == "alias" then return fields(lines, t.target, indent, depth, seen) end
+  if kind == "optional" or kind == "nullable" or kind == "list" or kind == "set" then
+    return fields(lines, t.element, indent, depth, seen)
+  end
+  if kind == "object" then
+    if seen[t] then
+      lines[#lines + 1] = indent .. "(" .. (t.name or "object") .. ", shown above)"
+      return
+    end
+    seen[t] = true
+    local props = t.properties
+    local w = 0
+    for _, p in ipairs(props) do w = math.max(w, #p.name) end
+    for _, p in ipairs(props) do
+      local pt = p.type
+      local ttext = type_text(pt)
+      if pt.kind == "literal" then ttext = string.format("%q", tostring(pt.value)) end
+      local implied = p.required or ttext:find("^optional<")
+      local head = indent .. pad(p.name, w + 2) .. ttext .. (implied and "" or "  (optional)")
+      local d = brief(p.docs, WIDTH - #head - 5)
+      lines[#lines + 1] = head .. (d and ("  - " .. d) or "")
+    end
+    seen[t] = nil
+  elseif kind == "union" then
+    lines[#lines + 1] = indent .. "one of, by \"" .. t.discriminant .. "\":"
+    for _, v in ipairs(t.variants) do
+      lines[#lines + 1] = indent .. "  " .. t.discriminant .. " = " .. string.format("%q", v.value) ..
+        (v.type and ("  " .. type_text(v.type) .. (v.key and (" under \"" .. v.key .. "\"") or (v.flattened and "" or " under \"value\""))) or "")
+      if v.type and v.flattened then fields(lines, v.type, indent .. "    ", depth + 1, seen) end
+    end
+    local base = t.base_properties
+    if base and #base > 0 then
+      lines[#lines + 1] = indent .. "  in every variant:"
+      for _, p in ipairs(base) do lines[#lines + 1] = indent .. "    " .. p.name .. "  " .. type_text(p.type) end
+    end
+  elseif kind == "undiscriminated_union" then
+    lines[#lines + 1] = indent .. "one of:"
+    for _, m in ipairs(t.members) do
+      local mt = m.type
+      local d = brief(mt.docs or m.docs, WIDTH - #indent - #type_text(mt) - 10)
+      lines[#lines + 1] = indent .. "  " .. type_text(mt) .. (d and ("  - " .. d) or "")
+      fields(lines, mt, indent .. "      ", depth + 1, seen)
+    end
+  elseif kind == "enum" then
+    local vals = {}
+    for _, v in ipairs(t.values) do vals[#vals + 1] = string.format("%q", v.value) end
+    lines[#lines + 1] = indent .. "one of: " .. table.concat(vals, ", ")
+  end
+end
+
+local function messages(lines, ch, origin)
+  local ids = {}
+  for id, m in pairs(ch.messages) do if m.origin == origin then ids[#ids + 1] = id end end
+  table.sort(ids)
+  if #ids == 0 then lines[#lines + 1] = "  (none)" return end
+  for _, id in ipairs(ids) do
+    local m = ch.messages[id]
+    local head = "  " .. id .. ": " .. type_text(m.type)
+    local d = brief(m.docs or m.type.docs, WIDTH - #head - 5)
+    lines[#lines + 1] = head .. (d and ("  - " .. d) or "")
+    fields(lines, m.type, "      ", 0, {})
+  end
+end
+
+function describe.channel(api, ch)
+  local lines = {}
+  local title = ch.name .. (ch.display_name and (" - " .. ch.display_name) or "")
+  lines[#lines + 1] = title
+  lines[#lines + 1] = string.rep("=", #title)
+  local d = brief(ch.docs, WIDTH)
+  if d then lines[#lines + 1] = d end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "Handshake"
+  local urls = ch:endpoints()
+  if #urls == 0 then
+    lines[#lines + 1] = "  URL    (no environments: connect with url = ...)" .. "  path " .. ch.path
+  else
+    for _, u in ipairs(urls) do
+      lines[#lines + 1] = "  URL    " .. pad(u.environment .. (u.default and " (default)" or ""), 16) .. (u.url or ("cannot be formed: " .. u.error))
+    end
+  end
+  lines[#lines + 1] = "  Auth   " .. auth_text(api, ch)
+  params(lines, "Path parameters", ch.path_params)
+  params(lines, "Query parameters", ch.query)
+  local headers = {}
+  for _, h in ipairs(ch.headers) do headers[#headers + 1] = h end
+  for _, h in ipairs(api.headers) do
+    local dup = false
+    for _, c in ipairs(ch.headers) do if c.name:lower() == h.name:lower() then dup = true end end
+    if not dup then headers[#headers + 1] = h end
+  end
+  params(lines, "Headers", headers)
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "Send (client -> server)"
+  messages(lines, ch, "client")
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "Receive (server -> client)"
+  messages(lines, ch, "server")
+  return table.concat(lines, "\n") .. "\n"
+end
+
+return describe

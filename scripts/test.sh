@@ -1,0 +1,38 @@
+#!/bin/bash
+# Installs what is missing, then runs the whole suite twice: the -Werror test build and the
+# AddressSanitizer/UndefinedBehaviorSanitizer build (leaks reported). Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+root=$(pwd)
+sh scripts/setup.sh || exit 1
+passed=0 failed=0
+run_suite() {
+  local kind=$1 dir
+  dir=$(sh scripts/build.sh "$kind") || { echo "build ($kind) failed"; failed=$((failed + 1)); return; }
+  echo "== busted on $dir"
+  local log="$root/$dir/busted.log" preload=""
+  if [ "$kind" = asan ]; then
+    preload=$(gcc -print-file-name=libasan.so)
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+    export LSAN_OPTIONS=suppressions=$root/.ci/lsan.supp:print_suppressions=0
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  fi
+  ( . scripts/env.sh "$dir"; FWS_SANITIZED=$([ "$kind" = asan ] && echo 1 || echo 0) \
+      LD_PRELOAD=$preload lua5.4 /usr/bin/busted --output=utfTerminal spec ) 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  # busted's summary line: "N successes / N failures / N errors / N pending"
+  local s f e
+  s=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -Eo '[0-9]+ success(es)?' | tail -1 | grep -Eo '^[0-9]+')
+  f=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -Eo '[0-9]+ failures?' | tail -1 | grep -Eo '^[0-9]+')
+  e=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -Eo '[0-9]+ errors?' | tail -1 | grep -Eo '^[0-9]+')
+  passed=$((passed + ${s:-0}))
+  failed=$((failed + ${f:-0} + ${e:-0}))
+  if [ -z "$s" ] || { [ "$rc" -ne 0 ] && [ $((${f:-0} + ${e:-0})) -eq 0 ]; }; then
+    echo "busted on $dir exited with $rc (crash, sanitizer report or leak)"
+    failed=$((failed + 1))
+  fi
+}
+run_suite test
+run_suite asan
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
