@@ -605,6 +605,13 @@ static void finish_dispatch(compiler *c) {
   }
 }
 
+/* The handshake's parameters are typed too: compiled once, with the messages. */
+static const fws_ct **compile_params(compiler *c, const fws_param *ps, size_t n) {
+  const fws_ct **out = xalloc(c, (n + 1) * sizeof *out);
+  for (size_t i = 0; i < n; i++) out[i] = compile(c, ps[i].type);
+  return out;
+}
+
 static void compile_channels(compiler *c) {
   fws_api *api = c->api;
   c->s->channels = xalloc(c, (api->nchannels + 1) * sizeof *c->s->channels);
@@ -618,7 +625,14 @@ static void compile_channels(compiler *c) {
       cc->messages[j].origin = ch->messages[j].origin;
       cc->messages[j].type = compile(c, ch->messages[j].body);
     }
+    cc->query = compile_params(c, ch->query, ch->nquery);
+    cc->path_params = compile_params(c, ch->path_params, ch->npath_params);
+    cc->headers = compile_params(c, ch->headers, ch->nheaders);
   }
+  c->s->api_headers = compile_params(c, api->headers, api->nheaders);
+  c->s->scheme_types = xalloc(c, (api->nschemes + 1) * sizeof *c->s->scheme_types);
+  for (size_t i = 0; i < api->nschemes; i++)
+    if (api->schemes[i].type) c->s->scheme_types[i] = compile(c, api->schemes[i].type);
 }
 
 static void build_channel_dispatch(compiler *c) {

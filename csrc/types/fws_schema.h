@@ -104,6 +104,9 @@ typedef struct fws_cmessage {
 typedef struct fws_cchannel {
   fws_cmessage *messages;
   uint32_t nmessages;
+  const fws_ct **query;         /* per channel->query[i] */
+  const fws_ct **path_params;   /* per channel->path_params[i] */
+  const fws_ct **headers;       /* per channel->headers[i] */
   fws_dispatch server;  /* decoding what a server sends */
   fws_dispatch client;  /* decoding what a client sends (the server side) */
 } fws_cchannel;
@@ -113,6 +116,8 @@ typedef struct fws_schema {
   const fws_api *api;
   const fws_ct **decls;         /* per api->types index */
   fws_cchannel *channels;       /* per api->channels index */
+  const fws_ct **api_headers;   /* per api->headers[i] */
+  const fws_ct **scheme_types;  /* per api->schemes[i] (header schemes), or NULL */
   void *match_data;             /* pcre2_match_data, shared (one Lua state, one thread) */
   void **regexes;               /* every compiled pattern, to free */
   size_t nregexes, capregexes;
