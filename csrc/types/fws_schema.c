@@ -127,6 +127,18 @@ static const fws_crules *compile_rules(compiler *c, const fws_rules *r, const fw
 
 static const fws_ct *compile(compiler *c, const fws_type *t);
 
+/* Whether validation written on a type whose target is `t` survives into Fern's IR: only on string,
+** integer, long and double written in place (optional/nullable around them too). On float, uint and
+** the other primitives, or on a reference to a named type, the IR drops it, so fernws ignores it
+** (spec/conformance: FloatMin, UintMin, HalfPercent.1). List and map size rules stay. */
+static int rules_kept(const fws_type *t) {
+  while (t && (t->kind == FWS_K_OPTIONAL || t->kind == FWS_K_NULLABLE)) t = t->u.elem;
+  if (!t || t->kind == FWS_K_REF || t->index >= 0) return 0;
+  if (t->kind != FWS_K_PRIMITIVE) return 1;
+  return t->u.prim == FWS_P_STRING || t->u.prim == FWS_P_INTEGER || t->u.prim == FWS_P_LONG ||
+         t->u.prim == FWS_P_DOUBLE;
+}
+
 static fws_ct *new_ct(compiler *c, fws_op op, const char *label) {
   fws_ct *n = xalloc(c, sizeof *n);
   n->op = op;
@@ -524,7 +536,8 @@ static const fws_ct *compile(compiler *c, const fws_type *t) {
   if (decl && c->s->decls[t->index]) return c->s->decls[t->index];
   if (t->kind == FWS_K_REF || t->kind == FWS_K_ALIAS) {
     const fws_type *target = t->kind == FWS_K_REF ? t->u.ref.target : t->u.alias.target;
-    const fws_rules *r = t->rules;
+    /* a REF carrying rules is a reference to a named type; an alias's target says what it wraps */
+    const fws_rules *r = t->rules && rules_kept(t->kind == FWS_K_REF ? t : target) ? t->rules : NULL;
     if (!r) {
       if (target && target->index >= 0 && target->kind != FWS_K_REF) {
         const fws_ct *ct = compile(c, target);
@@ -561,7 +574,7 @@ static const fws_ct *compile(compiler *c, const fws_type *t) {
   if (decl) c->s->decls[t->index] = n;
   fill(c, n, t);
   n->complete = 1;
-  if (t->rules) {
+  if (t->rules && rules_kept(t)) {
     n->rules = compile_rules(c, t->rules, NULL);
     push_rules_down(c, n);
   }
