@@ -283,14 +283,12 @@ static int dec_integer(dec *d, const fws_ct *t) {
     return -1;
   }
   int64_t v;
-  if (num.is_int) {
-    v = num.i;
+  if (num.exact) {
+    v = num.i; /* 7, or 1.0 and 1e2: integral, written another way */
   } else if (num.is_uint && t->op == FWS_OP_UINT64) {
     /* above Lua's integers: a float, as Lua itself reads such a numeral */
     lua_pushnumber(d->L, (lua_Number)num.u);
     return 0;
-  } else if (!num.is_uint && num.d >= -9223372036854775808.0 && num.d < 9223372036854775808.0) {
-    v = (int64_t)num.d; /* 1.0 or 1e2: integral, written another way */
   } else {
     fws_verrs_add(d->errs, &d->path, t->label, "number", "%s is out of range for %s", text, t->label);
     return -1;

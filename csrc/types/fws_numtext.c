@@ -26,6 +26,46 @@ static double slow_strtod(const char *p, size_t n) {
   return d;
 }
 
+/* The integral value of u (0 and 1 for the sign): in i when it fits int64, else in u. */
+static void set_integer(fws_num *out, uint64_t u, int neg) {
+  if (!neg && u <= (uint64_t)INT64_MAX) {
+    out->exact = 1;
+    out->i = (int64_t)u;
+  } else if (neg && u <= (uint64_t)INT64_MAX + 1) {
+    out->exact = 1;
+    out->i = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u;
+  } else if (!neg) {
+    out->is_uint = 1;
+    out->u = u;
+  }
+}
+
+/* A number written with a fraction or an exponent (1.0, 1e2, 25.0e-1) is integral when no digit
+** other than 0 falls after the decimal point once the exponent has moved it; its value is then
+** computed from the digits, exactly (the double may have rounded: -9223372036854775809.0). */
+static void exact_integral(fws_num *out, const char *is, const char *ie, const char *fs, const char *fe, long exp,
+                           int neg) {
+  size_t nint = (size_t)(ie - is), nfrac = fs ? (size_t)(fe - fs) : 0, n = nint + nfrac;
+  long point = (long)nint + exp; /* digits before this index are the integer part */
+  uint64_t u = 0;
+  int overflow = 0;
+  for (size_t k = 0; k < n; k++) {
+    unsigned dgt = (unsigned)((k < nint ? is[k] : fs[k - nint]) - '0');
+    if ((long)k >= point) {
+      if (dgt) return; /* a fraction: not integral */
+      continue;
+    }
+    if (u > (UINT64_MAX - dgt) / 10) overflow = 1;
+    else u = u * 10 + dgt;
+  }
+  out->integral = 1;
+  for (long z = (long)n; z < point && u && !overflow; z++) {
+    if (u > UINT64_MAX / 10) overflow = 1;
+    else u *= 10;
+  }
+  if (!overflow) set_integer(out, u, neg);
+}
+
 size_t fws_parse_number(const char *p, const char *end, fws_num *out) {
   const char *s = p;
   int neg = 0;
@@ -73,25 +113,11 @@ size_t fws_parse_number(const char *p, const char *end, fws_num *out) {
       u = u * 10 + dgt;
     }
     out->integral = 1;
-    if (!overflow) {
-      if (!neg && u <= (uint64_t)INT64_MAX) {
-        out->is_int = 1;
-        out->i = (int64_t)u;
-        out->d = (double)u;
-        return len;
-      }
-      if (neg && u <= (uint64_t)INT64_MAX + 1) {
-        out->is_int = 1;
-        out->i = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u;
-        out->d = -(double)u;
-        return len;
-      }
-      if (!neg) {
-        out->is_uint = 1;
-        out->u = u;
-        out->d = (double)u;
-        return len;
-      }
+    if (!overflow) set_integer(out, u, neg);
+    out->is_int = out->exact;
+    if (out->exact || out->is_uint) {
+      out->d = neg ? -(double)u : (double)u;
+      return len;
     }
     out->d = slow_strtod(p, len);
     return len;
@@ -125,7 +151,7 @@ size_t fws_parse_number(const char *p, const char *end, fws_num *out) {
     d = slow_strtod(p, len);
   }
   out->d = d;
-  out->integral = isfinite(d) && d == floor(d);
+  exact_integral(out, int_start, int_end, frac_start, frac_end, exp, neg);
   return len;
 }
 

@@ -7,8 +7,9 @@
 
 typedef struct fws_num {
   int is_int;           /* written without fraction or exponent, and fits int64 */
-  int is_uint;          /* written as an integer above INT64_MAX that fits uint64 */
-  int integral;         /* the value has no fraction (1.0, 1e2 and 7 all do) */
+  int exact;            /* integral and within int64, however written (7, 1.0, 1e2): the value is i */
+  int is_uint;          /* integral, above INT64_MAX and within uint64: the value is u */
+  int integral;         /* the value as written has no fraction (1.0, 1e2 and 7 all do; 1.5e0 not) */
   int64_t i;
   uint64_t u;
   double d;
