@@ -493,7 +493,8 @@ type: string
 validation:
   format: email]], cases = {
     { [["a@example.com"]] },
-    { [["not-an-email"]], note = "follows Fern: format is an annotation, not checked" },
+    { [["not-an-email"]], valid = false, reason = R.rule .. " (format: Fern's docs list format, e.g. email, "
+      .. "among the string validation constraints that generated SDKs enforce)" },
     { [[5]] },
   } },
 
