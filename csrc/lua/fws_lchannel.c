@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "lua/fws_lcodec.h"
+#include "lua/fws_lconn.h"
 #include "lua/fws_lua.h"
 #include "defn/fws_endpoint.h"
 #include "types/fws_schema.h"
@@ -279,6 +280,7 @@ void fws_lchannel_open(lua_State *L) {
   static const luaL_Reg methods[] = {{"check", fws_lchannel_check_msg},
                                      {"encode", fws_lchannel_encode},
                                      {"decode", fws_lchannel_decode},
+                                     {"connect", fws_lconn_connect},
                                      {"endpoint", channel_url},
                                      {"endpoints", channel_urls},
                                      {NULL, NULL}};

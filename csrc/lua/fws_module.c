@@ -1,4 +1,5 @@
 /* luaopen_fernws: the module table and the metatables of every handle. */
+#include "lua/fws_lconn.h"
 #include "lua/fws_lua.h"
 
 #define FWS_VERSION "0.1.0"
@@ -26,5 +27,7 @@ int luaopen_fernws(lua_State *L) {
   lua_setfield(L, -2, "null");
   luaL_getmetatable(L, FWS_ARRAY_MT);
   lua_setfield(L, -2, "array_mt");
+  fws_lstate_open(L, -1);
+  fws_lconn_open(L);
   return 1;
 }

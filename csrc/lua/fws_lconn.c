@@ -1,0 +1,591 @@
+/* Connections: channel:connect, publish / subscribe / on / receive / close, and the events the
+** loop delivers. Lua values a connection holds (callbacks, subscriptions, its channel, kept
+** messages) live in its uservalue table, so they go with it; a live connection is pinned in the
+** state so it is not collected while the network may still call it. */
+#include <string.h>
+
+#include "lua/fws_lcodec.h"
+#include "lua/fws_lconn.h"
+#include "lua/fws_lhandshake.h"
+
+enum { UV_SUBS = 1, UV_ON, UV_CHANNEL, UV_INBOX, UV_COUNT = 4 };
+enum { INBOX_MAX = 1024 };
+
+static fws_lconn *check_conn(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, FWS_CONN_MT);
+}
+
+static int live(const fws_lconn *c) {
+  return c->conn && !c->closed && c->state->loop;
+}
+
+void fws_lconn_push(lua_State *L, fws_lconn *c) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->state->refs);
+  lua_rawgetp(L, -1, c);
+  lua_remove(L, -2);
+}
+
+static const char *state_name(const fws_lconn *c) {
+  if (!c->conn || !c->state->loop) return "closed";
+  if (c->closed) return "closed";
+  switch (fws_conn_get_state(c->conn)) {
+  case FWS_CONN_RESOLVING: return "resolving";
+  case FWS_CONN_CONNECTING: return "connecting";
+  case FWS_CONN_OPEN: return "open";
+  case FWS_CONN_CLOSING: return "closing";
+  case FWS_CONN_WAITING: return "waiting";
+  case FWS_CONN_CLOSED: return "closed";
+  }
+  return "closed";
+}
+
+/* ---- waking tasks ---- */
+
+/* self: the index of the connection object on the loop's thread */
+static void wake_open_waiter(fws_lconn *c, int self, int ok, const char *err) {
+  lua_State *co = c->open_waiter;
+  if (!co) return;
+  c->open_waiter = NULL;
+  lua_State *L = c->state->L;
+  if (ok) {
+    lua_pushvalue(L, self);
+    fws_lstate_resume(c->state, co, 1);
+  } else {
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    fws_lstate_resume(c->state, co, 2);
+  }
+}
+
+static void wake_recv_waiter(fws_lconn *c, int nvals) {
+  lua_State *co = c->recv_waiter;
+  lua_State *L = c->state->L;
+  if (!co) {
+    lua_pop(L, nvals);
+    return;
+  }
+  c->recv_waiter = NULL;
+  if (c->recv_timer) {
+    fws_timer_cancel(c->recv_timer);
+    c->recv_timer = NULL;
+  }
+  fws_lstate_resume(c->state, co, nvals);
+}
+
+/* ---- events ---- */
+
+/* Calls on[name] of the connection at self with the nargs values at the top of s->L, then the
+** connection itself (pops them either way). */
+static void emit(fws_lconn *c, int self, const char *name, int nargs) {
+  lua_State *L = c->state->L;
+  lua_pushvalue(L, self);
+  nargs++;
+  int args = lua_gettop(L) - nargs + 1;
+  lua_getiuservalue(L, self, UV_ON);
+  if (lua_getfield(L, -1, name) != LUA_TFUNCTION) {
+    lua_pop(L, 2 + nargs);
+    return;
+  }
+  lua_remove(L, -2);
+  lua_insert(L, args);
+  fws_lstate_call(c->state, nargs);
+}
+
+static void final_close(fws_lconn *c) {
+  c->closed = 1;
+  fws_lstate_unpin(c->state->L, c->state, c);
+}
+
+static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
+  lua_State *L = c->state->L;
+  luaL_checkstack(L, 16, "fernws");
+  fws_verrs errs = {0};
+  fws_decoded out;
+  fws_decode_opts o = {c->strict, 0};
+  const fws_dispatch *d = c->peer ? &c->cc->client : &c->cc->server;
+  int rc = fws_decode_dispatch(L, &c->api->codec, data, len, d, &o, &errs, &out);
+  if (rc) {
+    fws_lcodec_push_decoded(L, rc, &errs, "a message matches no message of the channel");
+    /* nil, text, list -> an error object with the raw text */
+    fws_lstate_push_error(L, "decode", lua_tostring(L, -2));
+    lua_insert(L, -4);
+    lua_setfield(L, -4, "errors");
+    lua_pop(L, 2);
+    lua_pushlstring(L, data, len);
+    lua_setfield(L, -2, "raw");
+    fws_verrs_free(&errs);
+    emit(c, self, "error", 1);
+    return;
+  }
+  fws_verrs_free(&errs);
+  const char *id = c->cc->messages[out.tag].id;
+  int value = lua_gettop(L);
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, id);
+  lua_setfield(L, -2, "id");
+  if (out.variant) {
+    lua_pushstring(L, out.variant);
+    lua_setfield(L, -2, "variant");
+  }
+  int info = value + 1;
+  /* a task waiting in receive takes it first if it is what it waits for */
+  if (c->recv_waiter && (strcmp(c->recv_id, "*") == 0 || strcmp(c->recv_id, id) == 0)) {
+    lua_pushvalue(L, value);
+    lua_pushvalue(L, info);
+    wake_recv_waiter(c, 2);
+  } else if (c->inbox) {
+    lua_getiuservalue(L, self, UV_INBOX);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    if (n < INBOX_MAX) {
+      lua_createtable(L, 2, 0);
+      lua_pushvalue(L, value);
+      lua_rawseti(L, -2, 1);
+      lua_pushvalue(L, info);
+      lua_rawseti(L, -2, 2);
+      lua_rawseti(L, -2, n + 1);
+    }
+    lua_pop(L, 1);
+  }
+  if (!live(c)) {
+    lua_settop(L, value - 1);
+    return;
+  }
+  /* subscribers: the message's id, then "*" */
+  lua_getiuservalue(L, self, UV_SUBS);
+  for (int pass = 0; pass < 2; pass++) {
+    if (lua_getfield(L, -1, pass ? "*" : id) == LUA_TFUNCTION) {
+      lua_pushvalue(L, value);
+      lua_pushvalue(L, info);
+      lua_pushvalue(L, self);
+      fws_lstate_call(c->state, 3);
+    } else {
+      lua_pop(L, 1);
+    }
+    if (!live(c)) break;
+  }
+  lua_settop(L, value - 1);
+}
+
+void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
+  (void)conn;
+  fws_lconn *c = user;
+  lua_State *L = c->state->L;
+  if (!L || c->closed) return;
+  luaL_checkstack(L, 16, "fernws");
+  int top = lua_gettop(L);
+  fws_lconn_push(L, c);
+  if (lua_isnil(L, -1)) {
+    lua_settop(L, top);
+    return;
+  }
+  int self = lua_gettop(L);
+  switch (ev->kind) {
+  case FWS_EV_OPEN:
+    c->opened = 1;
+    wake_open_waiter(c, self, 1, NULL);
+    if (live(c)) emit(c, self, "open", 0);
+    break;
+  case FWS_EV_TEXT:
+    on_text(c, self, ev->data, ev->len);
+    break;
+  case FWS_EV_BINARY:
+    lua_pushlstring(L, ev->data, ev->len);
+    emit(c, self, "binary", 1);
+    break;
+  case FWS_EV_ERROR: {
+    fws_lstate_push_error(L, ev->status ? "handshake" : "network", "");
+    lua_pushlstring(L, ev->data, ev->len);
+    lua_setfield(L, -2, "message");
+    if (ev->status) {
+      lua_pushinteger(L, ev->status);
+      lua_setfield(L, -2, "status");
+    }
+    emit(c, self, "error", 1);
+    break;
+  }
+  case FWS_EV_CLOSE: {
+    final_close(c);
+    char err[160];
+    snprintf(err, sizeof err, "closed before it opened (code %d)", ev->code);
+    wake_open_waiter(c, self, 0, err);
+    lua_pushnil(L);
+    lua_pushstring(L, "closed");
+    wake_recv_waiter(c, 2);
+    lua_pushinteger(L, ev->code);
+    lua_pushlstring(L, ev->data, ev->len);
+    emit(c, self, "close", 2);
+    break;
+  }
+  case FWS_EV_RECONNECT:
+    lua_pushinteger(L, ev->attempt);
+    lua_pushnumber(L, ev->delay);
+    lua_pushinteger(L, ev->code);
+    emit(c, self, "reconnect", 3);
+    break;
+  case FWS_EV_DROPPED:
+    lua_pushlstring(L, ev->data, ev->len);
+    lua_pushboolean(L, ev->binary);
+    emit(c, self, "dropped", 2);
+    break;
+  case FWS_EV_PONG:
+    emit(c, self, "pong", 0);
+    break;
+  }
+  lua_settop(L, top);
+}
+
+/* ---- construction ---- */
+
+static fws_lconn *new_conn(lua_State *L, fws_lstate *s, int ch_idx) {
+  ch_idx = lua_absindex(L, ch_idx);
+  fws_lchannel *ch = fws_lchannel_check(L, ch_idx);
+  /* marked closed before the network connection exists: an error leaves it consistent */
+  fws_lconn *c = lua_newuserdatauv(L, sizeof *c, UV_COUNT);
+  memset(c, 0, sizeof *c);
+  c->closed = 1;
+  c->state = s;
+  c->api = ch->owner;
+  c->ch = ch->ch;
+  c->cc = &ch->owner->schema->channels[ch->index];
+  luaL_setmetatable(L, FWS_CONN_MT);
+  for (int i = UV_SUBS; i <= UV_INBOX; i++) {
+    if (i == UV_CHANNEL) lua_pushvalue(L, ch_idx);
+    else lua_newtable(L);
+    lua_setiuservalue(L, -2, i);
+  }
+  return c;
+}
+
+static double opt_number(lua_State *L, int t, const char *k, double dflt) {
+  lua_getfield(L, t, k);
+  double v = lua_isnil(L, -1) ? dflt : luaL_checknumber(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static void read_reconnect(lua_State *L, int opts, fws_reconnect *r) {
+  int t = lua_getfield(L, opts, "reconnect");
+  if (t == LUA_TNUMBER) {
+    r->attempts = (int)lua_tointeger(L, -1);
+  } else if (t == LUA_TBOOLEAN) {
+    r->attempts = lua_toboolean(L, -1) ? 30 : 0;
+  } else if (t == LUA_TTABLE) {
+    int rt = lua_gettop(L);
+    r->attempts = (int)opt_number(L, rt, "attempts", 30);
+    r->min_delay = opt_number(L, rt, "min_delay", 0);
+    r->max_delay = opt_number(L, rt, "max_delay", 0);
+    r->factor = opt_number(L, rt, "factor", 0);
+    r->jitter = opt_number(L, rt, "jitter", 0);
+    /* jitter = 0 in Lua means none; the net layer reads 0 as its default */
+    lua_getfield(L, rt, "jitter");
+    if (!lua_isnil(L, -1) && r->jitter == 0) r->jitter = -1;
+    lua_pop(L, 1);
+  } else if (t != LUA_TNIL) {
+    luaL_error(L, "reconnect must be a number of attempts, true, or a table");
+  }
+  lua_pop(L, 1);
+}
+
+int fws_lconn_connect(lua_State *L) {
+  fws_lchannel *ch = fws_lchannel_check(L, 1);
+  if (lua_isnoneornil(L, 2)) lua_newtable(L);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  fws_lstate *s = fws_lstate_get(L);
+  fws_lhandshake_build(L, ch, 2);
+  int req = lua_gettop(L);
+
+  fws_conn_opts o;
+  memset(&o, 0, sizeof o);
+  lua_getfield(L, req, "url");
+  o.url = lua_tostring(L, -1);
+  lua_getfield(L, req, "subprotocol");
+  o.subprotocol = lua_tostring(L, -1);
+  lua_getfield(L, req, "headers");
+  size_t nh = lua_rawlen(L, -1);
+  fws_header *hs = lua_newuserdatauv(L, (nh ? nh : 1) * sizeof *hs, 0);
+  for (size_t i = 0; i < nh; i++) {
+    lua_rawgeti(L, -2, (lua_Integer)i + 1);
+    lua_rawgeti(L, -1, 1);
+    hs[i].name = lua_tostring(L, -1);
+    lua_rawgeti(L, -2, 2);
+    hs[i].value = lua_tostring(L, -1);
+    lua_pop(L, 3); /* the strings stay alive in the request table */
+  }
+  o.headers = hs;
+  o.nheaders = nh;
+  if (lua_getfield(L, 2, "tls") == LUA_TTABLE) {
+    lua_getfield(L, -1, "ca_file");
+    o.ca_file = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "verify");
+    if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) o.insecure = 1;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  o.max_message_size = (size_t)opt_number(L, 2, "max_message_size", 0);
+  o.ping_interval = opt_number(L, 2, "ping_interval", 0);
+  o.ping_timeout = opt_number(L, 2, "ping_timeout", 0);
+  o.connect_timeout = opt_number(L, 2, "connect_timeout", 0);
+  if (lua_getfield(L, 2, "queue") == LUA_TBOOLEAN) o.queue_limit = lua_toboolean(L, -1) ? 1000 : 0;
+  else o.queue_limit = (size_t)luaL_optinteger(L, -1, 0);
+  lua_pop(L, 1);
+  read_reconnect(L, 2, &o.reconnect);
+  lua_getfield(L, 2, "strict");
+  int strict = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+
+  fws_lconn *c = new_conn(L, s, 1);
+  c->strict = strict;
+  c->inbox = fws_lstate_is_task(L);
+  /* where, for messages: scheme://host:port/path, never the query (it may carry a key) */
+  size_t ul = strcspn(o.url, "?");
+  snprintf(c->where, sizeof c->where, "%.*s", (int)(ul < sizeof c->where ? ul : sizeof c->where - 1), o.url);
+  char err[512];
+  c->conn = fws_conn_connect(s->loop, &o, fws_lconn_event, c, err, sizeof err);
+  if (!c->conn) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot connect to %s: %s", c->where, err);
+    return 2;
+  }
+  c->closed = 0;
+  fws_lstate_pin(L, s, -1);
+  if (c->inbox) {
+    /* a task waits here until the connection opens (or fails for good) */
+    c->open_waiter = L;
+    return lua_yield(L, 0);
+  }
+  return 1;
+}
+
+fws_lconn *fws_lconn_new_peer(lua_State *L, fws_lstate *s, int ch_idx, fws_conn *conn) {
+  fws_lconn *c = new_conn(L, s, ch_idx);
+  c->peer = 1;
+  c->conn = conn;
+  c->closed = 0;
+  snprintf(c->where, sizeof c->where, "%s", fws_conn_peer(conn) ? fws_conn_peer(conn) : "?");
+  fws_lstate_pin(L, s, -1);
+  return c;
+}
+
+/* ---- methods ---- */
+
+void fws_lconn_shutdown(lua_State *L, fws_lconn *c, int code, const char *reason, size_t rlen) {
+  if (c->closed || !c->conn || !c->state->loop) {
+    c->closed = 1;
+    return;
+  }
+  fws_conn_close(c->conn, code, reason, rlen);
+  c->closed = 1;
+  fws_lstate_unpin(L, c->state, c);
+  /* tasks waiting on it learn now: no event will come for them */
+  fws_lstate *s = c->state;
+  lua_State *prev = s->L;
+  s->L = L;
+  if (c->open_waiter) wake_open_waiter(c, 0, 0, "closed");
+  if (c->recv_waiter) {
+    lua_pushnil(L);
+    lua_pushstring(L, "closed");
+    wake_recv_waiter(c, 2);
+  }
+  s->L = prev;
+}
+
+static int conn_close(lua_State *L) {
+  fws_lconn *c = check_conn(L, 1);
+  int code = (int)luaL_optinteger(L, 2, 1000);
+  size_t rlen = 0;
+  const char *reason = luaL_optlstring(L, 3, "", &rlen);
+  if (code != 1000 && (code < 3000 || code > 4999) && !(code >= 1001 && code <= 1014 && code != 1004 &&
+      code != 1005 && code != 1006))
+    return luaL_error(L, "close code %d cannot be sent (use 1000, 1001-1003, 1007-1014 or 3000-4999)", code);
+  if (rlen > 123) return luaL_error(L, "a close reason is at most 123 bytes");
+  fws_lconn_shutdown(L, c, code, reason, rlen);
+  return 0;
+}
+
+/* Collected (or the Lua state closing): no Lua code runs, the network side is given back. */
+static int conn_gc(lua_State *L) {
+  fws_lconn *c = check_conn(L, 1);
+  if (c->conn && c->state->loop) {
+    if (!c->closed) fws_conn_close(c->conn, 1001, "", 0);
+    fws_conn_release(c->conn);
+  }
+  c->conn = NULL;
+  c->closed = 1;
+  return 0;
+}
+
+/* A to-be-closed variable going out of scope: a close (1001), waiters told, then given back. */
+static int conn_tbc(lua_State *L) {
+  fws_lconn *c = check_conn(L, 1);
+  fws_lconn_shutdown(L, c, 1001, "", 0);
+  return conn_gc(L);
+}
+
+static void send_or_raise(lua_State *L, fws_lconn *c, int binary, const char *data, size_t len) {
+  if (!live(c)) luaL_error(L, "connection to %s is closed", c->where);
+  int rc = fws_conn_send(c->conn, binary, data, len);
+  switch (rc) {
+  case FWS_SEND_OK: lua_pushboolean(L, 1); return;
+  case FWS_SEND_NOT_OPEN:
+    luaL_error(L, "connection to %s is not open (%s): wait for open, or connect with queue = N", c->where, state_name(c));
+    return;
+  case FWS_SEND_QUEUE_FULL: lua_pushnil(L); lua_pushstring(L, "queue full"); return;
+  case FWS_SEND_DROPPED: lua_pushnil(L); lua_pushstring(L, "dropped: the peer's queue is full"); return;
+  case FWS_SEND_CLOSED: luaL_error(L, "connection to %s is closed", c->where); return;
+  default: luaL_error(L, "out of memory sending to %s", c->where);
+  }
+}
+
+static int conn_publish(lua_State *L) {
+  fws_lconn *c = check_conn(L, 1);
+  const fws_cmessage *m;
+  {
+    /* a publish names a message this side sends */
+    fws_lchannel tmp = {c->ch, c->api, (int)(c->cc - c->api->schema->channels)};
+    m = fws_lcodec_message(L, &tmp, 2, c->peer ? FWS_ORIGIN_SERVER : FWS_ORIGIN_CLIENT);
+  }
+  luaL_checkany(L, 3);
+  lua_pushfstring(L, "invalid '%s' message", m->id);
+  fws_lcodec_encode(L, &c->api->codec, 3, m->type, lua_tostring(L, -1));
+  send_or_raise(L, c, 0, c->api->codec.out.data, c->api->codec.out.len);
+  return lua_isnil(L, -2) ? 2 : 1;
+}
+
+static int conn_send_binary(lua_State *L) {
+  fws_lconn *c = check_conn(L, 1);
+  size_t len;
+  const char *data = luaL_checklstring(L, 2, &len);
+  send_or_raise(L, c, 1, data, len);
+  return lua_isnil(L, -2) ? 2 : 1;
+}
+
+/* Raw text, not checked: for talking to peers that do not follow the definition (tests, probes). */
+static int conn_send_text(lua_State *L) {
+  fws_lconn *c = check_conn(L, 1);
+  size_t len;
+  const char *data = luaL_checklstring(L, 2, &len);
+  send_or_raise(L, c, 0, data, len);
+  return lua_isnil(L, -2) ? 2 : 1;
+}
+
+static int conn_subscribe(lua_State *L) {
+  fws_lconn *c = check_conn(L, 1);
+  const char *id = luaL_checkstring(L, 2);
+  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
+  if (strcmp(id, "*") != 0) {
+    fws_lchannel tmp = {c->ch, c->api, (int)(c->cc - c->api->schema->channels)};
+    fws_lcodec_message(L, &tmp, 2, c->peer ? FWS_ORIGIN_CLIENT : FWS_ORIGIN_SERVER);
+  }
+  lua_getiuservalue(L, 1, UV_SUBS);
+  lua_pushvalue(L, 3);
+  lua_setfield(L, -2, id);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int conn_on(lua_State *L) {
+  static const char *const events[] = {"open", "close", "error", "reconnect", "dropped", "binary", "pong", NULL};
+  check_conn(L, 1);
+  int e = luaL_checkoption(L, 2, NULL, events);
+  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
+  lua_getiuservalue(L, 1, UV_ON);
+  lua_pushvalue(L, 3);
+  lua_setfield(L, -2, events[e]);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static void recv_timeout(fws_timer *t, void *user) {
+  (void)t;
+  fws_lconn *c = user;
+  c->recv_timer = NULL;
+  lua_pushnil(c->state->L);
+  lua_pushstring(c->state->L, "timeout");
+  wake_recv_waiter(c, 2);
+}
+
+/* conn:receive([id [, timeout]]) in a task: the next such message (value, info), or nil, err. */
+static int conn_receive(lua_State *L) {
+  fws_lconn *c = check_conn(L, 1);
+  const char *id = luaL_optstring(L, 2, "*");
+  double timeout = luaL_optnumber(L, 3, -1);
+  if (strcmp(id, "*") != 0) {
+    fws_lchannel tmp = {c->ch, c->api, (int)(c->cc - c->api->schema->channels)};
+    fws_lcodec_message(L, &tmp, 2, c->peer ? FWS_ORIGIN_CLIENT : FWS_ORIGIN_SERVER);
+  }
+  if (!fws_lstate_is_task(L)) return luaL_error(L, "conn:receive waits: call it in a task (fernws.spawn)");
+  if (c->recv_waiter) return luaL_error(L, "another task is already waiting in receive on this connection");
+  c->inbox = 1;
+  /* kept messages first, oldest first */
+  lua_getiuservalue(L, 1, UV_INBOX);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_rawgeti(L, -1, 2);
+    lua_getfield(L, -1, "id");
+    int match = strcmp(id, "*") == 0 || strcmp(lua_tostring(L, -1), id) == 0;
+    lua_pop(L, 2);
+    if (match) {
+      int t = lua_absindex(L, -2);
+      for (lua_Integer k = i; k < n; k++) {
+        lua_rawgeti(L, t, k + 1);
+        lua_rawseti(L, t, k);
+      }
+      lua_pushnil(L);
+      lua_rawseti(L, t, n);
+      lua_rawgeti(L, -1, 1);
+      lua_rawgeti(L, -2, 2);
+      return 2;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  if (!live(c)) {
+    lua_pushnil(L);
+    lua_pushstring(L, "closed");
+    return 2;
+  }
+  snprintf(c->recv_id, sizeof c->recv_id, "%s", id);
+  c->recv_waiter = L;
+  if (timeout >= 0) c->recv_timer = fws_timer_start(c->state->loop, timeout, recv_timeout, c);
+  return lua_yield(L, 0);
+}
+
+static int conn_index(lua_State *L) {
+  fws_lconn *c = check_conn(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (luaL_getmetafield(L, 1, "__methods") && lua_getfield(L, -1, k) != LUA_TNIL) return 1;
+  if (strcmp(k, "state") == 0) lua_pushstring(L, state_name(c));
+  else if (strcmp(k, "channel") == 0) lua_getiuservalue(L, 1, UV_CHANNEL);
+  else if (strcmp(k, "url") == 0) lua_pushstring(L, c->where);
+  else if (strcmp(k, "peer") == 0) lua_pushstring(L, c->where);
+  else if (strcmp(k, "queued") == 0) lua_pushinteger(L, live(c) ? (lua_Integer)fws_conn_queued(c->conn) : 0);
+  else if (strcmp(k, "subprotocol") == 0) {
+    const char *sp = live(c) ? fws_conn_subprotocol(c->conn) : NULL;
+    if (sp) lua_pushstring(L, sp);
+    else lua_pushnil(L);
+  } else lua_pushnil(L);
+  return 1;
+}
+
+static int conn_tostring(lua_State *L) {
+  fws_lconn *c = check_conn(L, 1);
+  lua_pushfstring(L, "fernws.%s %s %s (%s)", c->peer ? "peer" : "conn", c->ch->name, c->where, state_name(c));
+  return 1;
+}
+
+void fws_lconn_open(lua_State *L) {
+  static const luaL_Reg meta[] = {{"__index", conn_index}, {"__gc", conn_gc}, {"__close", conn_tbc},
+                                  {"__tostring", conn_tostring}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"publish", conn_publish}, {"send_binary", conn_send_binary},
+                                     {"send_text", conn_send_text}, {"subscribe", conn_subscribe},
+                                     {"on", conn_on}, {"receive", conn_receive}, {"close", conn_close},
+                                     {NULL, NULL}};
+  luaL_newmetatable(L, FWS_CONN_MT);
+  luaL_setfuncs(L, meta, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__methods");
+  lua_pop(L, 1);
+}

@@ -1,0 +1,536 @@
+/* The handshake of a connect: URL (environment or base URL + path with parameters), query string,
+** headers and auth, each typed by the definition. Built as Lua strings in a table, so that a
+** raise half-way leaks nothing; credentials never reach an error message. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "defn/fws_endpoint.h"
+#include "lua/fws_lhandshake.h"
+#include "types/fws_numtext.h"
+
+static const char hexdig[] = "0123456789ABCDEF";
+
+/* Pushes s with RFC 3986 unreserved characters kept and everything else as %XX. */
+static void push_encoded(lua_State *L, const char *s, size_t n) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      luaL_addchar(&b, (char)c);
+    } else {
+      luaL_addchar(&b, '%');
+      luaL_addchar(&b, hexdig[c >> 4]);
+      luaL_addchar(&b, hexdig[c & 15]);
+    }
+  }
+  luaL_pushresult(&b);
+}
+
+/* parts[#parts + 1] = the string at the top (popped) */
+static void append(lua_State *L, int parts) {
+  lua_rawseti(L, parts, (lua_Integer)lua_rawlen(L, parts) + 1);
+}
+
+/* Checks the value at idx against t (raising with `what` on failure, never showing the value). */
+static void check_typed(lua_State *L, fws_lapi *a, int idx, const fws_ct *t, const char *what) {
+  fws_verrs errs = {0};
+  a->codec.out.len = 0;
+  a->codec.out.failed = 0;
+  if (fws_encode(L, &a->codec, idx, t, 0, &errs) == 0) {
+    fws_verrs_free(&errs);
+    return;
+  }
+  const char *path = errs.n ? errs.items[0].path : "";
+  char detail[400];
+  /* the message text names the field and the expected type; it never holds the value */
+  snprintf(detail, sizeof detail, "%s%s%s: expected %s, got %s", what, path[0] ? "." : "", path,
+           errs.n && errs.items[0].expected ? errs.items[0].expected : t->label, errs.n ? errs.items[0].got : "?");
+  fws_verrs_free(&errs);
+  luaL_error(L, "%s", detail);
+}
+
+/* The text of a scalar parameter value (after it was checked). */
+static void push_scalar_text(lua_State *L, int idx) {
+  char tmp[64];
+  switch (lua_type(L, idx)) {
+  case LUA_TBOOLEAN: lua_pushstring(L, lua_toboolean(L, idx) ? "true" : "false"); break;
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx)) lua_pushlstring(L, tmp, fws_fmt_int((int64_t)lua_tointeger(L, idx), tmp));
+    else lua_pushlstring(L, tmp, fws_fmt_double(lua_tonumber(L, idx), 0, tmp));
+    break;
+  default: lua_pushvalue(L, idx); lua_tostring(L, -1); break;
+  }
+}
+
+static int is_null(lua_State *L, int idx) {
+  return lua_isnil(L, idx) || (lua_type(L, idx) == LUA_TLIGHTUSERDATA && !lua_touserdata(L, idx));
+}
+
+/* key=value pairs for one query value into parts: lists repeat the key, tables nest as key[sub]. */
+static void add_query_value(lua_State *L, int parts, const char *key, int vidx, int depth) {
+  vidx = lua_absindex(L, vidx);
+  if (is_null(L, vidx)) return;
+  if (depth > 8) luaL_error(L, "query parameter '%s' nests too deeply", key);
+  luaL_checkstack(L, 8, "query");
+  if (lua_istable(L, vidx)) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, vidx);
+    if (n > 0) {
+      for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, vidx, i);
+        add_query_value(L, parts, key, -1, depth + 1);
+        lua_pop(L, 1);
+      }
+      return;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, vidx)) {
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        lua_pushfstring(L, "%s[%s]", key, lua_tostring(L, -2));
+        add_query_value(L, parts, lua_tostring(L, -1), -2, depth + 1);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+    return;
+  }
+  push_encoded(L, key, strlen(key));
+  push_scalar_text(L, vidx);
+  size_t vl;
+  const char *v = lua_tolstring(L, -1, &vl);
+  push_encoded(L, v, vl);
+  lua_remove(L, -2);
+  lua_pushliteral(L, "=");
+  lua_insert(L, -2);
+  lua_concat(L, 3);
+  append(L, parts);
+}
+
+static const fws_param *find_param(const fws_param *ps, size_t n, const char *name, int caseless) {
+  for (size_t i = 0; i < n; i++)
+    if (caseless ? strcasecmp(ps[i].name, name) == 0 : strcmp(ps[i].name, name) == 0) return &ps[i];
+  return NULL;
+}
+
+static int has_crlf(const char *s, size_t n) {
+  return memchr(s, '\r', n) != NULL || memchr(s, '\n', n) != NULL;
+}
+
+/* headers[#headers + 1] = {name, value} in the request table at req */
+static void add_header(lua_State *L, int req, const char *name, int vidx) {
+  vidx = lua_absindex(L, vidx);
+  size_t vl;
+  const char *v = lua_tolstring(L, vidx, &vl);
+  size_t nl = strlen(name);
+  if (!nl || has_crlf(name, nl) || strchr(name, ':')) luaL_error(L, "header name '%s' is not valid", name);
+  if (has_crlf(v, vl)) luaL_error(L, "header '%s': a value with CR or LF is refused", name);
+  lua_getfield(L, req, "headers");
+  lua_createtable(L, 2, 0);
+  lua_pushstring(L, name);
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, vidx);
+  lua_rawseti(L, -2, 2);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pop(L, 1);
+}
+
+static int header_set(lua_State *L, int req, const char *name) {
+  lua_getfield(L, req, "headers");
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_rawgeti(L, -1, 1);
+    int same = strcasecmp(lua_tostring(L, -1), name) == 0;
+    lua_pop(L, 2);
+    if (same) {
+      lua_pop(L, 1);
+      return 1;
+    }
+  }
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* opts[field][name] (case-insensitive for headers), pushed (nil when absent). */
+static void get_opt(lua_State *L, int opts, const char *field, const char *name, int caseless) {
+  if (lua_getfield(L, opts, field) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return;
+  }
+  lua_getfield(L, -1, name);
+  if (lua_isnil(L, -1) && caseless) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -2) == LUA_TSTRING && strcasecmp(lua_tostring(L, -2), name) == 0) {
+        lua_remove(L, -2);
+        lua_remove(L, -2);
+        return;
+      }
+      lua_pop(L, 1);
+    }
+    lua_pushnil(L);
+  }
+  lua_remove(L, -2);
+}
+
+static void push_literal_text(lua_State *L, const fws_ct *t) {
+  while (t->op == FWS_OP_OPTIONAL || t->op == FWS_OP_NULLABLE) t = t->u.elem;
+  if (t->op == FWS_OP_LITERAL_STRING) lua_pushlstring(L, t->u.lit.s, t->u.lit.len);
+  else if (t->op == FWS_OP_LITERAL_BOOL) lua_pushstring(L, t->u.lit.b ? "true" : "false");
+  else lua_pushnil(L);
+}
+
+static void declared_headers(lua_State *L, fws_lapi *a, int opts, int req, const fws_param *ps, size_t n,
+                             const fws_ct **cts, const fws_param *over, size_t nover) {
+  for (size_t i = 0; i < n; i++) {
+    const fws_param *p = &ps[i];
+    if (over && find_param(over, nover, p->name, 1)) continue; /* the channel's own wins */
+    get_opt(L, opts, "headers", p->name, 1);
+    if (lua_isnil(L, -1) && p->sdk_name) {
+      lua_pop(L, 1);
+      get_opt(L, opts, "headers", p->sdk_name, 0);
+    }
+    if (lua_isnil(L, -1) && p->env) {
+      lua_pop(L, 1);
+      const char *e = getenv(p->env);
+      if (e) lua_pushstring(L, e);
+      else lua_pushnil(L);
+    }
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      push_literal_text(L, cts[i]);
+    }
+    if (is_null(L, -1)) {
+      lua_pop(L, 1);
+      if (p->required)
+        luaL_error(L, "header '%s' is required%s%s%s", p->name, p->env ? " (or set $" : "", p->env ? p->env : "",
+                   p->env ? ")" : "");
+      continue;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "header '%s'", p->name);
+    check_typed(L, a, -1, cts[i], what);
+    push_scalar_text(L, -1);
+    add_header(L, req, p->name, -1);
+    lua_pop(L, 2);
+  }
+}
+
+/* A credential: opts.auth as a string, or opts.auth[k] for each candidate key, or $env. */
+static int credential(lua_State *L, int opts, const char *const *keys, const char *env) {
+  int t = lua_getfield(L, opts, "auth");
+  if (t == LUA_TSTRING) return 1;
+  if (t == LUA_TTABLE) {
+    for (; *keys; keys++) {
+      if (lua_getfield(L, -1, *keys) == LUA_TSTRING) {
+        lua_remove(L, -2);
+        return 1;
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  const char *e = env ? getenv(env) : NULL;
+  if (e) {
+    lua_pushstring(L, e);
+    return 1;
+  }
+  return 0;
+}
+
+/* Tries one scheme; 1 with its header or subprotocol added, 0 when no credential is at hand. */
+static int apply_scheme(lua_State *L, fws_lapi *a, int opts, int req, const fws_auth_scheme *s, size_t si) {
+  if (s->kind == FWS_AUTH_BASIC) {
+    const char *ukeys[] = {"username", s->username_name ? s->username_name : "username", NULL};
+    const char *pkeys[] = {"password", s->password_name ? s->password_name : "password", NULL};
+    if (!credential(L, opts, ukeys, s->username_env)) return 0;
+    if (!credential(L, opts, pkeys, s->password_env)) {
+      lua_pop(L, 1);
+      return 0;
+    }
+    size_t ul, pl;
+    const char *u = lua_tolstring(L, -2, &ul), *p = lua_tolstring(L, -1, &pl);
+    if (memchr(u, ':', ul)) luaL_error(L, "auth: a basic-auth username cannot contain ':'");
+    /* base64 of user:pass */
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = ul + 1 + pl;
+    unsigned char *raw = lua_newuserdatauv(L, n + 1, 0);
+    memcpy(raw, u, ul);
+    raw[ul] = ':';
+    memcpy(raw + ul + 1, p, pl);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "Basic ");
+    for (size_t i = 0; i < n; i += 3) {
+      unsigned v = (unsigned)raw[i] << 16 | (i + 1 < n ? (unsigned)raw[i + 1] << 8 : 0) | (i + 2 < n ? raw[i + 2] : 0);
+      luaL_addchar(&b, b64[(v >> 18) & 63]);
+      luaL_addchar(&b, b64[(v >> 12) & 63]);
+      luaL_addchar(&b, i + 1 < n ? b64[(v >> 6) & 63] : '=');
+      luaL_addchar(&b, i + 2 < n ? b64[v & 63] : '=');
+    }
+    luaL_pushresult(&b);
+    add_header(L, req, "Authorization", -1);
+    lua_pop(L, 4);
+    return 1;
+  }
+  const char *keys[] = {"token", "value", s->sdk_name ? s->sdk_name : "token", NULL};
+  if (!credential(L, opts, keys, s->env)) return 0;
+  if (s->kind == FWS_AUTH_HEADER && si != (size_t)-1 && a->schema->scheme_types[si]) {
+    char what[160];
+    snprintf(what, sizeof what, "auth (%s)", s->name);
+    check_typed(L, a, -1, a->schema->scheme_types[si], what);
+  }
+  const char *prefix = s->prefix;
+  if (prefix && *prefix) lua_pushfstring(L, "%s %s", prefix, lua_tostring(L, -1));
+  else lua_pushvalue(L, -1);
+  if (strcasecmp(s->header, "Sec-WebSocket-Protocol") == 0) {
+    /* some APIs (Deepgram) carry the key as the subprotocol */
+    size_t vl;
+    const char *v = lua_tolstring(L, -1, &vl);
+    if (has_crlf(v, vl)) luaL_error(L, "auth: a value with CR or LF is refused");
+    lua_setfield(L, req, "subprotocol");
+  } else {
+    add_header(L, req, s->header, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return 1;
+}
+
+static void apply_auth(lua_State *L, fws_lapi *a, const fws_channel *ch, int opts, int req) {
+  const fws_api *api = a->api;
+  if (!ch->auth || !api->nauth) return;
+  for (size_t i = 0; i < api->nauth; i++) {
+    const fws_auth_scheme *s = api->auth[i];
+    /* a built-in scheme (auth: bearer without auth-schemes) has no typed value */
+    int typed = s >= api->schemes && s < api->schemes + api->nschemes;
+    size_t si = typed ? (size_t)(s - api->schemes) : 0;
+    if (!typed && s->kind == FWS_AUTH_HEADER) continue;
+    if (apply_scheme(L, a, opts, req, s, typed ? si : (size_t)-1)) return;
+  }
+  /* a header scheme whose value type is optional may be left out */
+  for (size_t i = 0; i < api->nauth; i++) {
+    const fws_auth_scheme *s = api->auth[i];
+    if (s->kind == FWS_AUTH_HEADER && s >= api->schemes && s < api->schemes + api->nschemes) {
+      const fws_ct *t = a->schema->scheme_types[s - api->schemes];
+      if (t && t->op == FWS_OP_OPTIONAL) return;
+    }
+  }
+  const fws_auth_scheme *s = api->auth[0];
+  const char *how = s->kind == FWS_AUTH_BASIC ? "auth = {username = ..., password = ...}"
+                    : s->kind == FWS_AUTH_HEADER ? "auth = {value = ...}"
+                                                 : "auth = {token = ...}";
+  const char *env = s->kind == FWS_AUTH_BASIC ? s->username_env : s->env;
+  luaL_error(L, "channel %s needs credentials (auth scheme %s): pass %s%s%s", ch->name, s->name, how,
+             env ? " or set $" : "", env ? env : "");
+}
+
+/* The path with {name} replaced by the percent-encoded, typed path parameters. */
+static void build_path(lua_State *L, fws_lapi *a, const fws_channel *ch, const fws_cchannel *cc, int opts) {
+  lua_newtable(L);
+  int parts = lua_gettop(L);
+  const char *p = ch->path;
+  while (*p) {
+    const char *open = strchr(p, '{');
+    if (!open) {
+      lua_pushstring(L, p);
+      append(L, parts);
+      break;
+    }
+    lua_pushlstring(L, p, (size_t)(open - p));
+    append(L, parts);
+    const char *close = strchr(open, '}');
+    char name[128];
+    snprintf(name, sizeof name, "%.*s", (int)(close - open - 1), open + 1);
+    size_t idx = 0;
+    const fws_param *pp = NULL;
+    for (; idx < ch->npath_params; idx++)
+      if (strcmp(ch->path_params[idx].name, name) == 0) {
+        pp = &ch->path_params[idx];
+        break;
+      }
+    get_opt(L, opts, "path", name, 0);
+    if (is_null(L, -1)) luaL_error(L, "path parameter '%s' is required (path = {%s = ...})", name, name);
+    if (pp) {
+      char what[160];
+      snprintf(what, sizeof what, "path parameter '%s'", name);
+      check_typed(L, a, -1, cc->path_params[idx], what);
+    }
+    if (lua_istable(L, -1)) luaL_error(L, "path parameter '%s' must be a single value", name);
+    push_scalar_text(L, -1);
+    size_t vl;
+    const char *v = lua_tolstring(L, -1, &vl);
+    push_encoded(L, v, vl);
+    append(L, parts);
+    lua_pop(L, 2);
+    p = close + 1;
+  }
+  /* path parameters the path does not use are misuse */
+  if (lua_getfield(L, opts, "path") == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pop(L, 1);
+      const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+      char needle[140];
+      snprintf(needle, sizeof needle, "{%s}", k);
+      if (!strstr(ch->path, needle)) luaL_error(L, "path parameter '%s' is not in the path %s", k, ch->path);
+    }
+  }
+  lua_pop(L, 1);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, parts);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, parts, i);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  lua_remove(L, parts);
+}
+
+/* The query string (without '?'), pushed. */
+static void build_query(lua_State *L, fws_lapi *a, const fws_channel *ch, const fws_cchannel *cc, int opts) {
+  lua_newtable(L);
+  int parts = lua_gettop(L);
+  for (size_t i = 0; i < ch->nquery; i++) {
+    const fws_param *p = &ch->query[i];
+    get_opt(L, opts, "query", p->name, 0);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      push_literal_text(L, cc->query[i]);
+    }
+    if (is_null(L, -1)) {
+      lua_pop(L, 1);
+      if (p->required) luaL_error(L, "query parameter '%s' is required (query = {%s = ...})", p->name, p->name);
+      continue;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "query parameter '%s'", p->name);
+    if (p->allow_multiple && lua_istable(L, -1) && lua_rawlen(L, -1) > 0) {
+      /* allow-multiple: each element is typed as the parameter */
+      lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+      for (lua_Integer k = 1; k <= n; k++) {
+        lua_rawgeti(L, -1, k);
+        check_typed(L, a, -1, cc->query[i], what);
+        lua_pop(L, 1);
+      }
+    } else {
+      check_typed(L, a, -1, cc->query[i], what);
+    }
+    add_query_value(L, parts, p->name, -1, 0);
+    lua_pop(L, 1);
+  }
+  /* keys the definition does not know are misuse in query, allowed in extra_query */
+  if (lua_getfield(L, opts, "query") == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) != LUA_TSTRING || !find_param(ch->query, ch->nquery, lua_tostring(L, -1), 0)) {
+        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+        luaL_error(L, "query parameter '%s' is not declared by channel %s (use extra_query for it)", k, ch->name);
+      }
+    }
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, opts, "extra_query") == LUA_TTABLE) {
+    int t = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "extra_query: keys must be strings");
+      lua_pushvalue(L, -2);
+      add_query_value(L, parts, lua_tostring(L, -1), -2, 0);
+      lua_pop(L, 2);
+    }
+  }
+  lua_pop(L, 1);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, parts);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (i > 1) luaL_addchar(&b, '&');
+    lua_rawgeti(L, parts, i);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  lua_remove(L, parts);
+}
+
+void fws_lhandshake_build(lua_State *L, fws_lchannel *c, int opts) {
+  fws_lapi *a = c->owner;
+  const fws_channel *ch = c->ch;
+  const fws_cchannel *cc = &a->schema->channels[c->index];
+  opts = lua_absindex(L, opts);
+  lua_createtable(L, 0, 4);
+  int req = lua_gettop(L);
+  lua_newtable(L);
+  lua_setfield(L, req, "headers");
+
+  /* the base: url = ... in place of the environment's */
+  char err[512];
+  const char *base = NULL;
+  const char *env_name = NULL;
+  if (lua_getfield(L, opts, "url") == LUA_TSTRING) {
+    base = lua_tostring(L, -1);
+  } else {
+    if (!lua_isnil(L, -1)) luaL_error(L, "url must be a string");
+    if (lua_getfield(L, opts, "environment") == LUA_TSTRING) env_name = lua_tostring(L, -1);
+    const fws_environment *env = fws_pick_environment(a->api, env_name, err, sizeof err);
+    if (!env) luaL_error(L, "channel %s: %s", ch->name, err);
+    base = fws_environment_base(a->api, env, ch, err, sizeof err);
+    if (!base) luaL_error(L, "channel %s: %s", ch->name, err);
+  }
+  build_path(L, a, ch, cc, opts);
+  size_t cap = strlen(base) + lua_rawlen(L, -1) + 16;
+  char *url = lua_newuserdatauv(L, cap, 0);
+  if (!fws_join_url(base, lua_tostring(L, -2), url, cap, err, sizeof err))
+    luaL_error(L, "channel %s: %s", ch->name, err);
+  build_query(L, a, ch, cc, opts);
+  if (lua_rawlen(L, -1) > 0) lua_pushfstring(L, "%s%s%s", url, strchr(url, '?') ? "&" : "?", lua_tostring(L, -1));
+  else lua_pushstring(L, url);
+  lua_setfield(L, req, "url");
+  lua_settop(L, req);
+
+  /* headers: the channel's, then api.yml's, then extra ones */
+  declared_headers(L, a, opts, req, ch->headers, ch->nheaders, cc->headers, NULL, 0);
+  declared_headers(L, a, opts, req, a->api->headers, a->api->nheaders, a->schema->api_headers, ch->headers,
+                   ch->nheaders);
+  if (lua_getfield(L, opts, "headers") == LUA_TTABLE) {
+    int h = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, h)) {
+      if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "headers: names must be strings");
+      const char *name = lua_tostring(L, -2);
+      int declared = find_param(ch->headers, ch->nheaders, name, 1) || find_param(a->api->headers, a->api->nheaders, name, 1);
+      for (size_t i = 0; !declared && i < a->api->nheaders; i++)
+        declared = a->api->headers[i].sdk_name && strcmp(a->api->headers[i].sdk_name, name) == 0;
+      if (!declared && !header_set(L, req, name)) {
+        if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+          luaL_error(L, "header '%s' must be a string", name);
+        add_header(L, req, name, -1);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  apply_auth(L, a, ch, opts, req);
+  if (lua_getfield(L, opts, "subprotocol") == LUA_TSTRING) {
+    size_t n;
+    const char *sp = lua_tolstring(L, -1, &n);
+    if (has_crlf(sp, n)) luaL_error(L, "subprotocol: CR or LF is refused");
+    if (lua_getfield(L, req, "subprotocol") == LUA_TSTRING) {
+      lua_pushfstring(L, "%s, %s", lua_tostring(L, -2), lua_tostring(L, -1));
+      lua_setfield(L, req, "subprotocol");
+      lua_pop(L, 1);
+    } else {
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, req, "subprotocol");
+    }
+  }
+  lua_pop(L, 1);
+  lua_settop(L, req);
+}

@@ -1,0 +1,269 @@
+/* fernws.poll / run / stop / spawn / sleep / on_error, and the machinery callbacks run through. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lua/fws_lstate.h"
+
+#define FWS_ERROR_MT "fernws.error"
+#define FWS_TASKS_KEY "fernws.tasks"
+
+static int state_gc(lua_State *L) {
+  fws_lstate *s = luaL_checkudata(L, 1, FWS_STATE_KEY);
+  if (s->loop) {
+    /* every connection and server handle dies with the loop (fws_loop_free frees them) */
+    fws_loop_free(s->loop);
+    s->loop = NULL;
+  }
+  return 0;
+}
+
+fws_lstate *fws_lstate_peek(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, FWS_STATE_KEY);
+  fws_lstate *s = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return s;
+}
+
+fws_lstate *fws_lstate_get(lua_State *L) {
+  fws_lstate *s = fws_lstate_peek(L);
+  if (!s) luaL_error(L, "fernws: module state missing");
+  if (!s->loop) {
+    char err[256];
+    s->loop = fws_loop_new(err, sizeof err);
+    if (!s->loop) luaL_error(L, "fernws: cannot start the network loop: %s", err);
+  }
+  return s;
+}
+
+void fws_lstate_pin(lua_State *L, fws_lstate *s, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->refs);
+  lua_pushvalue(L, idx);
+  lua_rawsetp(L, -2, lua_topointer(L, idx));
+  lua_pop(L, 1);
+}
+
+void fws_lstate_unpin(lua_State *L, fws_lstate *s, const void *p) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->refs);
+  lua_pushnil(L);
+  lua_rawsetp(L, -2, p);
+  lua_pop(L, 1);
+}
+
+static int traceback(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (!msg && !lua_isnoneornil(L, 1)) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) msg = lua_tostring(L, -1);
+    else msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+/* The error (at the top of L) goes to fernws.on_error, itself protected. */
+static void report(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "fernws");
+  lua_getfield(L, -1, "on_error");
+  lua_remove(L, -2);
+  lua_remove(L, -2);
+  if (lua_isfunction(L, -1)) {
+    lua_insert(L, -2);
+    if (lua_pcall(L, 1, 0, 0) == LUA_OK) return;
+    /* on_error itself failed: stderr is the last resort */
+  }
+  fprintf(stderr, "fernws: error in a callback: %s\n", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+  lua_pop(L, 1);
+}
+
+void fws_lstate_call(fws_lstate *s, int nargs) {
+  lua_State *L = s->L;
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, traceback);
+  lua_insert(L, base);
+  if (lua_pcall(L, nargs, 0, base) != LUA_OK) report(L);
+  lua_remove(L, base);
+}
+
+int fws_lstate_is_task(lua_State *L) {
+  if (!lua_isyieldable(L)) return 0;
+  lua_getfield(L, LUA_REGISTRYINDEX, FWS_TASKS_KEY);
+  int is = lua_rawgetp(L, -1, L) != LUA_TNIL;
+  lua_pop(L, 2);
+  return is;
+}
+
+static void end_task(lua_State *L, lua_State *co) {
+  lua_getfield(L, LUA_REGISTRYINDEX, FWS_TASKS_KEY);
+  lua_pushnil(L);
+  lua_rawsetp(L, -2, co);
+  lua_pop(L, 1);
+}
+
+/* Runs co until it yields or ends; from is the thread doing it. */
+static void resume(lua_State *from, lua_State *co, int nargs) {
+  int nres;
+  int st = lua_resume(co, from, nargs, &nres);
+  if (st == LUA_YIELD) {
+    lua_pop(co, nres); /* it waits for something: whoever it waits on resumes it */
+    return;
+  }
+  if (st != LUA_OK) {
+    luaL_traceback(from, co, lua_tostring(co, -1), 0);
+    end_task(from, co);
+    report(from);
+    return;
+  }
+  lua_pop(co, nres);
+  end_task(from, co);
+}
+
+void fws_lstate_resume(fws_lstate *s, lua_State *co, int nargs) {
+  lua_xmove(s->L, co, nargs);
+  resume(s->L, co, nargs);
+}
+
+static int error_tostring(lua_State *L) {
+  lua_getfield(L, 1, "message");
+  return 1;
+}
+
+void fws_lstate_push_error(lua_State *L, const char *kind, const char *message) {
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+  lua_pushstring(L, message);
+  lua_setfield(L, -2, "message");
+  luaL_setmetatable(L, FWS_ERROR_MT);
+}
+
+/* ---- module functions ---- */
+
+static int l_poll(lua_State *L) {
+  fws_lstate *s = fws_lstate_get(L);
+  double budget = luaL_optnumber(L, 1, 2.0);
+  if (s->busy) return luaL_error(L, "fernws.poll called from inside a callback");
+  s->busy = 1;
+  lua_State *prev = s->L;
+  s->L = L;
+  int n = fws_loop_poll(s->loop, budget);
+  s->L = prev;
+  s->busy = 0;
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+static int l_run(lua_State *L) {
+  fws_lstate *s = fws_lstate_get(L);
+  double seconds = luaL_optnumber(L, 1, -1.0);
+  if (s->busy) return luaL_error(L, "fernws.run called from inside a callback");
+  if (fws_lstate_is_task(L)) return luaL_error(L, "fernws.run called from a task: use fernws.sleep");
+  s->busy = 1;
+  lua_State *prev = s->L;
+  s->L = L;
+  int idle = fws_loop_run(s->loop, seconds);
+  s->L = prev;
+  s->busy = 0;
+  lua_pushboolean(L, idle);
+  return 1;
+}
+
+static int l_stop(lua_State *L) {
+  fws_lstate *s = fws_lstate_peek(L);
+  if (s && s->loop) fws_loop_stop(s->loop);
+  return 0;
+}
+
+static int l_active(lua_State *L) {
+  fws_lstate *s = fws_lstate_peek(L);
+  lua_pushinteger(L, s && s->loop ? (lua_Integer)fws_loop_active(s->loop) : 0);
+  return 1;
+}
+
+/* fernws.spawn(fn, ...): runs fn as a task until it first waits; returns the coroutine. */
+static int l_spawn(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  fws_lstate *s = fws_lstate_get(L);
+  int nargs = lua_gettop(L) - 1;
+  lua_State *co = lua_newthread(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, FWS_TASKS_KEY);
+  lua_pushvalue(L, -2);
+  lua_rawsetp(L, -2, co);
+  lua_pop(L, 1);
+  lua_insert(L, 1); /* the thread below fn and args */
+  lua_xmove(L, co, nargs + 1);
+  lua_State *prev = s->L;
+  if (!s->busy) s->L = L;
+  resume(L, co, nargs);
+  s->L = prev;
+  return 1;
+}
+
+static void wake_sleeper(fws_timer *t, void *user) {
+  (void)t;
+  fws_lstate *s = user;
+  lua_State *L = s->L;
+  lua_getfield(L, LUA_REGISTRYINDEX, FWS_TASKS_KEY);
+  /* find the thread through the timer's slot */
+  lua_rawgetp(L, -1, t);
+  lua_State *co = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  lua_rawsetp(L, -2, t);
+  lua_pop(L, 1);
+  if (co) fws_lstate_resume(s, co, 0);
+}
+
+/* fernws.sleep(seconds): a task waits; outside a task the loop runs for that long. */
+static int l_sleep(lua_State *L) {
+  double secs = luaL_checknumber(L, 1);
+  fws_lstate *s = fws_lstate_get(L);
+  if (!fws_lstate_is_task(L)) {
+    if (s->busy) return luaL_error(L, "fernws.sleep outside a task, from inside a callback");
+    lua_settop(L, 0);
+    lua_pushnumber(L, secs);
+    return l_run(L);
+  }
+  fws_timer *t = fws_timer_start(s->loop, secs < 0 ? 0 : secs, wake_sleeper, s);
+  if (!t) return luaL_error(L, "fernws.sleep: cannot start a timer");
+  lua_getfield(L, LUA_REGISTRYINDEX, FWS_TASKS_KEY);
+  lua_pushthread(L);
+  lua_rawsetp(L, -2, t);
+  lua_pop(L, 1);
+  return lua_yield(L, 0);
+}
+
+static int default_on_error(lua_State *L) {
+  const char *msg = luaL_tolstring(L, 1, NULL);
+  fprintf(stderr, "fernws: error in a callback: %s\n", msg);
+  fflush(stderr);
+  return 0;
+}
+
+void fws_lstate_open(lua_State *L, int module_idx) {
+  module_idx = lua_absindex(L, module_idx);
+  fws_lstate *s = lua_newuserdatauv(L, sizeof *s, 0);
+  memset(s, 0, sizeof *s);
+  if (luaL_newmetatable(L, FWS_STATE_KEY)) {
+    lua_pushcfunction(L, state_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  lua_newtable(L);
+  s->refs = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_setfield(L, LUA_REGISTRYINDEX, FWS_STATE_KEY);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, FWS_TASKS_KEY);
+  if (luaL_newmetatable(L, FWS_ERROR_MT)) {
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+  static const luaL_Reg funcs[] = {{"poll", l_poll}, {"run", l_run}, {"stop", l_stop}, {"spawn", l_spawn},
+                                   {"sleep", l_sleep}, {"active", l_active}, {NULL, NULL}};
+  lua_pushvalue(L, module_idx);
+  luaL_setfuncs(L, funcs, 0);
+  lua_pop(L, 1);
+  lua_pushcfunction(L, default_on_error);
+  lua_setfield(L, module_idx, "on_error");
+}
