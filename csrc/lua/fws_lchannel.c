@@ -3,6 +3,7 @@
 
 #include "lua/fws_lcodec.h"
 #include "lua/fws_lconn.h"
+#include "lua/fws_lserver.h"
 #include "lua/fws_lua.h"
 #include "defn/fws_endpoint.h"
 #include "types/fws_schema.h"
@@ -281,6 +282,7 @@ void fws_lchannel_open(lua_State *L) {
                                      {"encode", fws_lchannel_encode},
                                      {"decode", fws_lchannel_decode},
                                      {"connect", fws_lconn_connect},
+                                     {"serve", fws_lserver_serve},
                                      {"endpoint", channel_url},
                                      {"endpoints", channel_urls},
                                      {NULL, NULL}};

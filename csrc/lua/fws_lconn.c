@@ -7,8 +7,9 @@
 #include "lua/fws_lcodec.h"
 #include "lua/fws_lconn.h"
 #include "lua/fws_lhandshake.h"
+#include "lua/fws_lserver.h"
 
-enum { UV_SUBS = 1, UV_ON, UV_CHANNEL, UV_INBOX, UV_COUNT = 4 };
+enum { UV_SUBS = 1, UV_ON, UV_CHANNEL, UV_INBOX, UV_SERVER, UV_COUNT = 5 };
 enum { INBOX_MAX = 1024 };
 
 static fws_lconn *check_conn(lua_State *L, int idx) {
@@ -75,25 +76,41 @@ static void wake_recv_waiter(fws_lconn *c, int nvals) {
 /* ---- events ---- */
 
 /* Calls on[name] of the connection at self with the nargs values at the top of s->L, then the
-** connection itself (pops them either way). */
+** connection itself (pops them either way); a server's peer then tells its server's handler. */
 static void emit(fws_lconn *c, int self, const char *name, int nargs) {
   lua_State *L = c->state->L;
   lua_pushvalue(L, self);
   nargs++;
   int args = lua_gettop(L) - nargs + 1;
-  lua_getiuservalue(L, self, UV_ON);
-  if (lua_getfield(L, -1, name) != LUA_TFUNCTION) {
-    lua_pop(L, 2 + nargs);
-    return;
+  for (int level = 0; level < (c->peer ? 2 : 1); level++) {
+    if (level == 0) {
+      lua_getiuservalue(L, self, UV_ON);
+    } else {
+      lua_getiuservalue(L, self, UV_SERVER);
+      if (lua_isnil(L, -1)) continue;
+      fws_lserver_push_table(L, lua_gettop(L), 0);
+      lua_remove(L, -2);
+    }
+    if (lua_getfield(L, -1, name) != LUA_TFUNCTION) {
+      lua_pop(L, 2);
+      continue;
+    }
+    lua_remove(L, -2);
+    for (int i = 0; i < nargs; i++) lua_pushvalue(L, args + i);
+    fws_lstate_call(c->state, nargs);
   }
-  lua_remove(L, -2);
-  lua_insert(L, args);
-  fws_lstate_call(c->state, nargs);
+  lua_settop(L, args - 1);
 }
 
-static void final_close(fws_lconn *c) {
+static void final_close(fws_lconn *c, int self) {
+  lua_State *L = c->state->L;
   c->closed = 1;
-  fws_lstate_unpin(c->state->L, c->state, c);
+  fws_lstate_unpin(L, c->state, c);
+  if (c->peer) {
+    lua_getiuservalue(L, self, UV_SERVER);
+    if (!lua_isnil(L, -1)) fws_lserver_forget_peer(L, lua_gettop(L), self);
+    lua_pop(L, 1);
+  }
 }
 
 static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
@@ -150,18 +167,28 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
     lua_settop(L, value - 1);
     return;
   }
-  /* subscribers: the message's id, then "*" */
-  lua_getiuservalue(L, self, UV_SUBS);
-  for (int pass = 0; pass < 2; pass++) {
-    if (lua_getfield(L, -1, pass ? "*" : id) == LUA_TFUNCTION) {
-      lua_pushvalue(L, value);
-      lua_pushvalue(L, info);
-      lua_pushvalue(L, self);
-      fws_lstate_call(c->state, 3);
+  /* subscribers: the message's id, then "*"; a peer's own, then its server's */
+  for (int level = 0; level < (c->peer ? 2 : 1) && live(c); level++) {
+    if (level == 0) {
+      lua_getiuservalue(L, self, UV_SUBS);
     } else {
-      lua_pop(L, 1);
+      lua_getiuservalue(L, self, UV_SERVER);
+      if (lua_isnil(L, -1)) break;
+      fws_lserver_push_table(L, lua_gettop(L), 1);
+      lua_remove(L, -2);
     }
-    if (!live(c)) break;
+    int subs = lua_gettop(L);
+    for (int pass = 0; pass < 2 && live(c); pass++) {
+      if (lua_getfield(L, subs, pass ? "*" : id) == LUA_TFUNCTION) {
+        lua_pushvalue(L, value);
+        lua_pushvalue(L, info);
+        lua_pushvalue(L, self);
+        fws_lstate_call(c->state, 3);
+      } else {
+        lua_pop(L, 1);
+      }
+    }
+    lua_settop(L, subs - 1);
   }
   lua_settop(L, value - 1);
 }
@@ -204,7 +231,7 @@ void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
     break;
   }
   case FWS_EV_CLOSE: {
-    final_close(c);
+    final_close(c, self);
     char err[160];
     snprintf(err, sizeof err, "closed before it opened (code %d)", ev->code);
     wake_open_waiter(c, self, 0, err);
@@ -248,7 +275,7 @@ static fws_lconn *new_conn(lua_State *L, fws_lstate *s, int ch_idx) {
   c->ch = ch->ch;
   c->cc = &ch->owner->schema->channels[ch->index];
   luaL_setmetatable(L, FWS_CONN_MT);
-  for (int i = UV_SUBS; i <= UV_INBOX; i++) {
+  for (int i = UV_SUBS; i <= UV_INBOX; i++) { /* UV_SERVER stays nil but for a server's peers */
     if (i == UV_CHANNEL) lua_pushvalue(L, ch_idx);
     else lua_newtable(L);
     lua_setiuservalue(L, -2, i);

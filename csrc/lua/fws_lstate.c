@@ -85,6 +85,18 @@ void fws_lstate_call(fws_lstate *s, int nargs) {
   lua_remove(L, base);
 }
 
+int fws_lstate_pcall(fws_lstate *s, int nargs, int nresults) {
+  lua_State *L = s->L;
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, traceback);
+  lua_insert(L, base);
+  int rc = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  if (rc == LUA_OK) return 0;
+  report(L);
+  return -1;
+}
+
 int fws_lstate_is_task(lua_State *L) {
   if (!lua_isyieldable(L)) return 0;
   lua_getfield(L, LUA_REGISTRYINDEX, FWS_TASKS_KEY);

@@ -31,6 +31,9 @@ void fws_lstate_unpin(lua_State *L, fws_lstate *s, const void *p);
 ** protected: an error goes to fernws.on_error with a traceback and the loop goes on. */
 void fws_lstate_call(fws_lstate *s, int nargs);
 
+/* The same, keeping nresults results: 0 with them pushed, or -1 (reported, nothing pushed). */
+int fws_lstate_pcall(fws_lstate *s, int nargs, int nresults);
+
 /* Is L a coroutine started by fernws.spawn (so it may wait)? */
 int fws_lstate_is_task(lua_State *L);
 /* Resumes the task co (pinned) with nargs values pushed on s->L; unpins it when it ends. */

@@ -1,5 +1,6 @@
 /* luaopen_fernws: the module table and the metatables of every handle. */
 #include "lua/fws_lconn.h"
+#include "lua/fws_lserver.h"
 #include "lua/fws_lua.h"
 
 #define FWS_VERSION "0.1.0"
@@ -29,5 +30,6 @@ int luaopen_fernws(lua_State *L) {
   lua_setfield(L, -2, "array_mt");
   fws_lstate_open(L, -1);
   fws_lconn_open(L);
+  fws_lserver_open(L);
   return 1;
 }
