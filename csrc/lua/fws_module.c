@@ -7,6 +7,17 @@
 
 int luaopen_fernws(lua_State *L);
 
+/* fernws.mock(channel, opts): the Lua-side mock server (lua/fernws/mock.lua), loaded on first use. */
+static int l_mock(lua_State *L) {
+  int n = lua_gettop(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "fernws.mock");
+  lua_call(L, 1, 1);
+  lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 int luaopen_fernws(lua_State *L) {
   luaL_checkversion(L);
   /* tables with this metatable are JSON arrays even when empty (decoded `[]` in unknown values) */
@@ -19,7 +30,7 @@ int luaopen_fernws(lua_State *L) {
   fws_lchannel_open(L);
   fws_ltype_open(L);
 
-  static const luaL_Reg funcs[] = {{"load", fws_lapi_load}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"load", fws_lapi_load}, {"mock", l_mock}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushliteral(L, FWS_VERSION);
   lua_setfield(L, -2, "version");
