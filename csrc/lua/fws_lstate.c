@@ -1,6 +1,8 @@
 /* fernws.poll / run / stop / spawn / sleep / on_error, and the machinery callbacks run through. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lua/fws_lstate.h"
 
@@ -245,6 +247,14 @@ static int l_sleep(lua_State *L) {
   return lua_yield(L, 0);
 }
 
+/* fernws.now(): monotonic seconds, for hosts timing their frames and for deadlines */
+static int l_now(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
 static int default_on_error(lua_State *L) {
   const char *msg = luaL_tolstring(L, 1, NULL);
   fprintf(stderr, "fernws: error in a callback: %s\n", msg);
@@ -272,7 +282,8 @@ void fws_lstate_open(lua_State *L, int module_idx) {
   }
   lua_pop(L, 1);
   static const luaL_Reg funcs[] = {{"poll", l_poll}, {"run", l_run}, {"stop", l_stop}, {"spawn", l_spawn},
-                                   {"sleep", l_sleep}, {"active", l_active}, {NULL, NULL}};
+                                   {"sleep", l_sleep}, {"active", l_active}, {"now", l_now},
+                                   {NULL, NULL}};
   lua_pushvalue(L, module_idx);
   luaL_setfuncs(L, funcs, 0);
   lua_pop(L, 1);
