@@ -20,7 +20,7 @@ static inline int fws_buf_reserve(fws_buf *b, size_t n) {
 }
 
 static inline void fws_buf_put(fws_buf *b, const char *s, size_t n) {
-  if (fws_buf_reserve(b, n)) return;
+  if (n == 0 || fws_buf_reserve(b, n)) return; /* an empty buffer has no memory to copy into */
   memcpy(b->data + b->len, s, n);
   b->len += n;
 }
