@@ -9,7 +9,7 @@
 #include "lua/fws_lhandshake.h"
 #include "lua/fws_lserver.h"
 
-enum { UV_SUBS = 1, UV_ON, UV_CHANNEL, UV_INBOX, UV_SERVER, UV_COUNT = 5 };
+enum { UV_SUBS = 1, UV_ON, UV_CHANNEL, UV_INBOX, UV_SERVER, UV_AUTH, UV_COUNT = 6 };
 enum { INBOX_MAX = 1024 };
 
 static fws_lconn *check_conn(lua_State *L, int idx) {
@@ -208,6 +208,13 @@ void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
   int self = lua_gettop(L);
   switch (ev->kind) {
   case FWS_EV_OPEN:
+    /* the channel's auth-message goes first on every new connection (the first one has it held) */
+    if (c->opened && lua_getiuservalue(L, self, UV_AUTH) == LUA_TSTRING) {
+      size_t n;
+      const char *t = lua_tolstring(L, -1, &n);
+      fws_conn_send(c->conn, 0, t, n);
+    }
+    lua_settop(L, self);
     c->opened = 1;
     wake_open_waiter(c, self, 1, NULL);
     if (live(c)) emit(c, self, "open", 0);
@@ -313,6 +320,55 @@ static void read_reconnect(lua_State *L, int opts, fws_reconnect *r) {
   lua_pop(L, 1);
 }
 
+/* The channel's auth-message (Fern `auth-message`): the token at token-property-path of the
+** named client message, encoded now so that a bad one raises at connect. Pushes the text or nil. */
+static void push_auth_message(lua_State *L, fws_lchannel *ch, int opts) {
+  const fws_channel *c = ch->ch;
+  if (!c->auth_message_id || !c->auth_token_path) {
+    lua_pushnil(L);
+    return;
+  }
+  int t = lua_getfield(L, opts, "auth");
+  if (t == LUA_TTABLE) {
+    lua_getfield(L, -1, "token");
+    lua_remove(L, -2);
+  }
+  if (lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return;
+  }
+  int token = lua_gettop(L);
+  lua_newtable(L);
+  int body = lua_gettop(L);
+  lua_pushvalue(L, body);
+  const char *path = c->auth_token_path;
+  for (;;) {
+    const char *dot = strchr(path, '.');
+    if (!dot) {
+      lua_pushvalue(L, token);
+      lua_setfield(L, -2, path);
+      break;
+    }
+    lua_pushlstring(L, path, (size_t)(dot - path));
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -3);
+    lua_rawset(L, -4);
+    lua_remove(L, -2);
+    path = dot + 1;
+  }
+  lua_settop(L, body);
+  lua_pushstring(L, c->auth_message_id);
+  const fws_cmessage *m = fws_lcodec_message(L, ch, -1, FWS_ORIGIN_CLIENT);
+  lua_pop(L, 1);
+  lua_pushfstring(L, "auth-message '%s'", m->id);
+  fws_lcodec_encode(L, &ch->owner->codec, body, m->type, lua_tostring(L, -1));
+  lua_pushlstring(L, ch->owner->codec.out.data, ch->owner->codec.out.len);
+  lua_replace(L, token);
+  lua_settop(L, token);
+}
+
 int fws_lconn_connect(lua_State *L) {
   fws_lchannel *ch = fws_lchannel_check(L, 1);
   if (lua_isnoneornil(L, 2)) lua_newtable(L);
@@ -362,7 +418,13 @@ int fws_lconn_connect(lua_State *L) {
   int strict = lua_toboolean(L, -1);
   lua_pop(L, 1);
 
+  push_auth_message(L, ch, 2);
+  int auth_text = lua_gettop(L);
+  if (!lua_isnil(L, auth_text) && o.queue_limit == 0) o.queue_limit = 1; /* it waits for open */
+
   fws_lconn *c = new_conn(L, s, 1);
+  lua_pushvalue(L, auth_text);
+  lua_setiuservalue(L, -2, UV_AUTH);
   c->strict = strict;
   c->inbox = fws_lstate_is_task(L);
   /* where, for messages: scheme://host:port/path, never the query (it may carry a key) */
@@ -377,6 +439,11 @@ int fws_lconn_connect(lua_State *L) {
   }
   c->closed = 0;
   fws_lstate_pin(L, s, -1);
+  if (!lua_isnil(L, auth_text)) {
+    size_t n;
+    const char *t = lua_tolstring(L, auth_text, &n);
+    fws_conn_send(c->conn, 0, t, n);
+  }
   if (c->inbox) {
     /* a task waits here until the connection opens (or fails for good) */
     c->open_waiter = L;

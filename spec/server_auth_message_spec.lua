@@ -1,0 +1,43 @@
+-- A channel's auth-message: the token goes out in the named client message, first, on every
+-- connection (fernws client against a fernws server, loopback).
+local helper = require "helper"
+local fernws = helper.fernws
+
+local function run_until(cond, seconds)
+  local deadline = fernws.now() + (seconds or 5)
+  while not cond() and fernws.now() < deadline do fernws.poll(5) end
+  return cond()
+end
+
+describe("auth-message", function()
+  local ch = assert(fernws.load(helper.own("lua/auth_message.yml"))):channel("auth_message")
+
+  it("is read from the definition", function()
+    assert.same({ id = "authenticate", token_path = "params.token" }, ch.auth_message)
+  end)
+
+  it("sends the token first, before messages published while connecting", function()
+    local srv = assert(ch:serve { port = 0 })
+    local seen = {}
+    srv:subscribe("*", function(v, info) seen[#seen + 1] = { info.id, v } end)
+    local conn = assert(ch:connect { url = srv.url, auth = { token = "s3cret" }, queue = 5 })
+    conn:publish("say", { text = "hi" })
+    assert.is_true(run_until(function() return #seen == 2 end))
+    assert.same({ "authenticate", { type = "auth", params = { token = "s3cret" } } }, seen[1])
+    assert.same({ "say", { text = "hi" } }, seen[2])
+    conn:close()
+    srv:close()
+  end)
+
+  it("is not sent without a token", function()
+    local srv = assert(ch:serve { port = 0 })
+    local seen = {}
+    srv:subscribe("*", function(_, info) seen[#seen + 1] = info.id end)
+    local conn = assert(ch:connect { url = srv.url })
+    conn:on("open", function(c) c:publish("say", { text = "plain" }) end)
+    assert.is_true(run_until(function() return #seen == 1 end))
+    assert.same({ "say" }, seen)
+    conn:close()
+    srv:close()
+  end)
+end)
