@@ -9,6 +9,7 @@
 #include "types/fws_codec.h"
 #include "types/fws_formats.h"
 #include "types/fws_lvalue.h"
+#include "types/fws_memo.h"
 #include "types/fws_numtext.h"
 #include "types/fws_rules.h"
 #include "types/fws_utf8.h"
@@ -22,6 +23,7 @@ typedef struct dec {
   int depth, max_depth;
   fws_path path;
   const char *variant;
+  fws_memo memo;        /* union members that failed, by place */
 } dec;
 
 /* ---- errors ---- */
@@ -712,7 +714,15 @@ static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag)
     d->p = start;
     d->variant = variant;
     int depth = d->depth, pathn = d->path.n;
-    rc = dec_value(d, ch->type);
+    uintptr_t place = (uintptr_t)(start - d->base);
+    if (fws_memo_has(&d->memo, place, ch->type, d->strict)) {
+      /* it failed here before (under a member tried earlier further up) */
+      fws_verrs_add(d->errs, &d->path, ch->type->label, json_got(d), "does not match %s", ch->variant);
+      rc = -1;
+    } else {
+      rc = dec_value(d, ch->type);
+      if (rc) fws_memo_add(&d->memo, place, ch->type, d->strict);
+    }
     if (!rc) {
       if (d->depth == 0 && d->variant == variant) d->variant = ch->variant;
       if (tag) *tag = ch->tag;
@@ -964,6 +974,7 @@ static void init(dec *d, lua_State *L, fws_codec_ctx *ctx, const char *text, siz
   d->depth = 0;
   d->path.n = 0;
   d->variant = NULL;
+  fws_memo_init(&d->memo);
 }
 
 static int finish(dec *d) {
@@ -980,7 +991,9 @@ int fws_decode(lua_State *L, fws_codec_ctx *ctx, const char *text, size_t len, c
   dec d;
   init(&d, L, ctx, text, len, opts, errs);
   skip_ws(&d);
-  if (dec_value(&d, t) || finish(&d)) return -1;
+  int rc = dec_value(&d, t) || finish(&d);
+  fws_memo_free(&d.memo);
+  if (rc) return -1;
   if (out) {
     out->variant = d.variant ? d.variant : t->variant;
     out->tag = -1;
@@ -998,7 +1011,9 @@ int fws_decode_dispatch(lua_State *L, fws_codec_ctx *ctx, const char *text, size
     fws_verrs_add(errs, &d.path, "message", json_got(&d), "this side of the channel receives no messages");
     return -1;
   }
-  if (dec_choice(&d, NULL, ds, &tag) || finish(&d)) return -1;
+  int rc = dec_choice(&d, NULL, ds, &tag) || finish(&d);
+  fws_memo_free(&d.memo);
+  if (rc) return -1;
   if (out) {
     out->variant = d.variant;
     out->tag = tag;
@@ -1010,6 +1025,7 @@ int fws_decode_any(lua_State *L, fws_codec_ctx *ctx, const char *text, size_t le
   dec d;
   init(&d, L, ctx, text, len, NULL, errs);
   skip_ws(&d);
-  if (dec_any(&d) || finish(&d)) return -1;
-  return 0;
+  int rc = dec_any(&d) || finish(&d);
+  fws_memo_free(&d.memo);
+  return rc ? -1 : 0;
 }

@@ -9,6 +9,7 @@
 #include "types/fws_codec.h"
 #include "types/fws_formats.h"
 #include "types/fws_lvalue.h"
+#include "types/fws_memo.h"
 #include "types/fws_numtext.h"
 #include "types/fws_rules.h"
 #include "types/fws_utf8.h"
@@ -22,6 +23,8 @@ typedef struct enc {
   int depth;
   fws_path path;
   const void *tables[FWS_MAX_DEPTH + 1];  /* tables being written, to catch cycles */
+  fws_memo memo;        /* union members that failed, by table */
+  int limits;           /* failures from the depth limit or a cycle: they depend on the way in */
 } enc;
 
 const char *fws_lua_got(lua_State *L, int idx) {
@@ -208,11 +211,16 @@ static int enc_double(enc *e, int idx, const fws_ct *t) {
 static int enc_value(enc *e, int idx, const fws_ct *t);
 
 static int enter(enc *e, int idx) {
-  if (e->depth >= FWS_MAX_DEPTH)
+  if (e->depth >= FWS_MAX_DEPTH) {
+    e->limits++;
     return fail(e, "value", "table", "nests deeper than %s levels (or holds itself)", "200");
+  }
   const void *p = lua_topointer(e->L, idx);
   for (int i = 0; i < e->depth; i++)
-    if (e->tables[i] == p) return fail(e, "value", "table", "contains itself (a cycle)%s", "");
+    if (e->tables[i] == p) {
+      e->limits++;
+      return fail(e, "value", "table", "contains itself (a cycle)%s", "");
+    }
   e->tables[e->depth++] = p;
   luaL_checkstack(e->L, 8, "fernws: value too deep");
   return 0;
@@ -543,6 +551,19 @@ static const uint32_t *candidates(lua_State *L, int idx, const fws_dispatch *d, 
   return all;
 }
 
+/* One member tried on the value at idx, skipped where it failed before on the same table. */
+static int enc_member(enc *e, int idx, const fws_choice *ch) {
+  if (!lua_istable(e->L, idx)) return enc_value(e, idx, ch->type);
+  uintptr_t place = (uintptr_t)lua_topointer(e->L, idx);
+  if (fws_memo_has(&e->memo, place, ch->type, 0))
+    return fail(e, ch->type->label, "table", "does not match %s", ch->variant);
+  int limits = e->limits;
+  int rc = enc_value(e, idx, ch->type);
+  /* a failure from the depth limit or a cycle may not happen when the table is reached another way */
+  if (rc && e->limits == limits) fws_memo_add(&e->memo, place, ch->type, 0);
+  return rc;
+}
+
 static int enc_choice(enc *e, int idx, const fws_ct *t, const fws_dispatch *d) {
   uint32_t stack_all[64];
   uint32_t *all = d->n <= 64 ? stack_all : malloc(d->n * sizeof *all);
@@ -555,12 +576,12 @@ static int enc_choice(enc *e, int idx, const fws_ct *t, const fws_dispatch *d) {
   int rc = -1;
   if (n == 1) {
     /* one candidate: its own errors are the useful ones */
-    rc = enc_value(e, idx, d->choices[c[0]].type);
+    rc = enc_member(e, idx, &d->choices[c[0]]);
   } else {
     e->all = 0;
     for (uint32_t i = 0; i < n && rc; i++) {
       int depth = e->depth, pathn = e->path.n;
-      rc = enc_value(e, idx, d->choices[c[i]].type);
+      rc = enc_member(e, idx, &d->choices[c[i]]);
       if (rc) {
         e->out->len = mark;
         fws_verrs_truncate(e->errs, emark);
@@ -788,7 +809,10 @@ int fws_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, int f
   e.all = (flags & FWS_CHECK_ALL) != 0;
   e.depth = 0;
   e.path.n = 0;
+  e.limits = 0;
+  fws_memo_init(&e.memo);
   int rc = enc_value(&e, lua_absindex(L, idx), t);
+  fws_memo_free(&e.memo);
   if (!rc && ctx->out.failed) {
     fws_verrs_add(errs, &e.path, t->label, "", "out of memory writing the JSON text");
     rc = -1;
