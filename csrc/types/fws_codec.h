@@ -32,7 +32,8 @@ typedef struct fws_decode_opts {
 } fws_decode_opts;
 
 typedef struct fws_decoded {
-  const char *variant;  /* the outermost union member chosen, or the type's name */
+  const char *variant;  /* the innermost union member chosen for the value itself (a union of unions
+                        ** names the member of the inner one), or the type's name */
   int tag;              /* dispatch: the choice's tag */
 } fws_decoded;
 

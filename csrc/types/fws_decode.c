@@ -656,15 +656,21 @@ static int dec_union(dec *d, const fws_ct *t) {
   const char *v;
   size_t vn;
   int32_t vi = -1;
-  if (peek_key(d, t->u.un.disc, t->u.un.disclen, &v, &vn))
-    vi = fws_strhash_find(&t->u.un.hash, t->u.un.values, t->u.un.vlens, v, vn);
+  int found = peek_key(d, t->u.un.disc, t->u.un.disclen, &v, &vn);
+  if (found) vi = fws_strhash_find(&t->u.un.hash, t->u.un.values, t->u.un.vlens, v, vn);
   if (vi < 0) {
     char list[300];
     size_t at = 0;
     for (uint32_t i = 0; i < t->u.un.n && at < sizeof list - 40; i++)
       at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", t->u.un.values[i]);
     fws_path_key(&d->path, t->u.un.disc, t->u.un.disclen);
-    fws_verrs_add(d->errs, &d->path, t->label, "", "the discriminant is missing or not a variant (one of %s)", list);
+    /* as the encoder says it: a value that is no variant, or no discriminant (absent or not a string) */
+    if (found)
+      fws_verrs_add(d->errs, &d->path, t->label, "string", "'%.*s' is not a variant of %s (one of %s)",
+                    (int)(vn > 40 ? 40 : vn), v, t->label, list);
+    else
+      fws_verrs_add(d->errs, &d->path, t->label, "nothing", "the discriminant is missing or not a string (one of %s)",
+                    list);
     d->path.n--;
     return -1;
   }
@@ -938,8 +944,9 @@ static int dec_value(dec *d, const fws_ct *t) {
   case FWS_OP_MAP:
     return dec_map(d, t);
   case FWS_OP_OPTIONAL:
-    if (d->p < d->end && *d->p == 'n') {
-      /* null for an optional value reads as absent */
+    if (d->p < d->end && *d->p == 'n' && t->u.elem->op != FWS_OP_NULLABLE) {
+      /* null for an optional value reads as absent; optional<nullable<T>> keeps it (fernws.null):
+      ** telling absent from null is what that type is for */
       if (expect_word(d, "null", 4)) return -1;
       lua_pushnil(d->L);
       return 0;

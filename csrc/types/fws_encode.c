@@ -154,7 +154,10 @@ static int enc_integer(enc *e, int idx, const fws_ct *t) {
     double d = lua_tonumber(L, idx);
     if (d != floor(d) || !isfinite(d)) {
       char got[40];
-      snprintf(got, sizeof got, "%.17g", d);
+      /* printf spells NaN "nan" or "-nan" by its sign bit: say it one way */
+      if (isnan(d)) snprintf(got, sizeof got, "NaN");
+      else if (isinf(d)) snprintf(got, sizeof got, "%s", d < 0 ? "-inf" : "inf");
+      else snprintf(got, sizeof got, "%.17g", d);
       return fail(e, t->label, "float", "expected an integer, got the float %s", got);
     }
     if (t->op == FWS_OP_UINT64 && d >= 9223372036854775808.0 && d < 18446744073709551616.0) {
