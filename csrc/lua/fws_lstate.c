@@ -7,10 +7,12 @@
 #include "lua/fws_lstate.h"
 
 #define FWS_ERROR_MT "fernws.error"
+/* The state's metatable: not FWS_STATE_KEY, which names the state itself in the registry */
+#define FWS_STATE_MT "fernws.state.mt"
 #define FWS_TASKS_KEY "fernws.tasks"
 
 static int state_gc(lua_State *L) {
-  fws_lstate *s = luaL_checkudata(L, 1, FWS_STATE_KEY);
+  fws_lstate *s = luaL_checkudata(L, 1, FWS_STATE_MT);
   if (s->loop) {
     /* every connection and server handle dies with the loop (fws_loop_free frees them) */
     fws_loop_free(s->loop);
@@ -266,7 +268,7 @@ void fws_lstate_open(lua_State *L, int module_idx) {
   module_idx = lua_absindex(L, module_idx);
   fws_lstate *s = lua_newuserdatauv(L, sizeof *s, 0);
   memset(s, 0, sizeof *s);
-  if (luaL_newmetatable(L, FWS_STATE_KEY)) {
+  if (luaL_newmetatable(L, FWS_STATE_MT)) {
     lua_pushcfunction(L, state_gc);
     lua_setfield(L, -2, "__gc");
   }
