@@ -34,8 +34,9 @@ static void append(lua_State *L, int parts) {
   lua_rawseti(L, parts, (lua_Integer)lua_rawlen(L, parts) + 1);
 }
 
-/* Checks the value at idx against t (raising with `what` on failure, never showing the value). */
-static void check_typed(lua_State *L, fws_lapi *a, int idx, const fws_ct *t, const char *what) {
+/* Checks the value at idx against t, raising on failure with kind and name ("query parameter
+** 'filter.limits.max': expected integer, got string"; name NULL: kind alone), never the value. */
+static void check_typed(lua_State *L, fws_lapi *a, int idx, const fws_ct *t, const char *kind, const char *name) {
   fws_verrs errs = {0};
   a->codec.out.len = 0;
   a->codec.out.failed = 0;
@@ -44,10 +45,14 @@ static void check_typed(lua_State *L, fws_lapi *a, int idx, const fws_ct *t, con
     return;
   }
   const char *path = errs.n ? errs.items[0].path : "";
+  const char *dot = path[0] ? "." : "";
+  const char *expected = errs.n && errs.items[0].expected ? errs.items[0].expected : t->label;
+  const char *got = errs.n ? errs.items[0].got : "?";
   char detail[400];
-  /* the message text names the field and the expected type; it never holds the value */
-  snprintf(detail, sizeof detail, "%s%s%s: expected %s, got %s", what, path[0] ? "." : "", path,
-           errs.n && errs.items[0].expected ? errs.items[0].expected : t->label, errs.n ? errs.items[0].got : "?");
+  if (name)
+    snprintf(detail, sizeof detail, "%s '%s%s%s': expected %s, got %s", kind, name, dot, path, expected, got);
+  else
+    snprintf(detail, sizeof detail, "%s%s%s: expected %s, got %s", kind, dot, path, expected, got);
   fws_verrs_free(&errs);
   luaL_error(L, "%s", detail);
 }
@@ -211,9 +216,7 @@ static void declared_headers(lua_State *L, fws_lapi *a, int opts, int req, const
                    p->env ? ")" : "");
       continue;
     }
-    char what[160];
-    snprintf(what, sizeof what, "header '%s'", p->name);
-    check_typed(L, a, -1, cts[i], what);
+    check_typed(L, a, -1, cts[i], "header", p->name);
     push_scalar_text(L, -1);
     add_header(L, req, p->name, -1);
     lua_pop(L, 2);
@@ -282,7 +285,7 @@ static int apply_scheme(lua_State *L, fws_lapi *a, int opts, int req, const fws_
   if (s->kind == FWS_AUTH_HEADER && si != (size_t)-1 && a->schema->scheme_types[si]) {
     char what[160];
     snprintf(what, sizeof what, "auth (%s)", s->name);
-    check_typed(L, a, -1, a->schema->scheme_types[si], what);
+    check_typed(L, a, -1, a->schema->scheme_types[si], what, NULL);
   }
   const char *prefix = s->prefix;
   if (prefix && *prefix) lua_pushfstring(L, "%s %s", prefix, lua_tostring(L, -1));
@@ -356,9 +359,7 @@ static void build_path(lua_State *L, fws_lapi *a, const fws_channel *ch, const f
     get_opt(L, opts, "path", name, 0);
     if (is_null(L, -1)) luaL_error(L, "path parameter '%s' is required (path = {%s = ...})", name, name);
     if (pp) {
-      char what[160];
-      snprintf(what, sizeof what, "path parameter '%s'", name);
-      check_typed(L, a, -1, cc->path_params[idx], what);
+      check_typed(L, a, -1, cc->path_params[idx], "path parameter", name);
     }
     if (lua_istable(L, -1)) luaL_error(L, "path parameter '%s' must be a single value", name);
     push_scalar_text(L, -1);
@@ -408,18 +409,18 @@ static void build_query(lua_State *L, fws_lapi *a, const fws_channel *ch, const 
       if (p->required) luaL_error(L, "query parameter '%s' is required (query = {%s = ...})", p->name, p->name);
       continue;
     }
-    char what[160];
-    snprintf(what, sizeof what, "query parameter '%s'", p->name);
     if (p->allow_multiple && lua_istable(L, -1) && lua_rawlen(L, -1) > 0) {
       /* allow-multiple: each element is typed as the parameter */
       lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
       for (lua_Integer k = 1; k <= n; k++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s[%lld]", p->name, (long long)k);
         lua_rawgeti(L, -1, k);
-        check_typed(L, a, -1, cc->query[i], what);
+        check_typed(L, a, -1, cc->query[i], "query parameter", name);
         lua_pop(L, 1);
       }
     } else {
-      check_typed(L, a, -1, cc->query[i], what);
+      check_typed(L, a, -1, cc->query[i], "query parameter", p->name);
     }
     add_query_value(L, parts, p->name, -1, 0);
     lua_pop(L, 1);
