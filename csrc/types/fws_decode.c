@@ -202,7 +202,8 @@ static int skip_value(dec *d) {
   return 0;
 }
 
-/* Looks ahead in the object at d->p for `key` holding a string; its raw span in *v and *vn.
+/* Looks ahead in the object at d->p for `key` holding a string; its text in *v and *vn (a span of
+** the input, or with escapes the unescaped copy in scratch).
 ** Returns 1 found, 0 absent (or not a plain string), and leaves d->p where it was. */
 static int peek_key(dec *d, const char *key, size_t keylen, const char **v, size_t *vn) {
   const char *save = d->p;
@@ -236,6 +237,8 @@ static int peek_key(dec *d, const char *key, size_t keylen, const char **v, size
           *v = s;
           *vn = (size_t)(e - s);
           found = 1;
+        } else if (e < d->end && parse_string(d, v, vn) == 0) {
+          found = 1; /* "a\u0062" is "ab": unescaped into scratch, used before the next string is */
         }
       }
       break;
@@ -360,7 +363,8 @@ static int dec_enum(dec *d, const fws_ct *t) {
   size_t n;
   if (parse_string(d, &s, &n)) return -1;
   if (fws_strhash_find(&t->u.en.hash, t->u.en.values, t->u.en.lens, s, n) < 0) {
-    fws_verrs_add(d->errs, &d->path, t->label, "string", "'%.*s' is not a value of %s", (int)(n > 40 ? 40 : n), s,
+    char ex[200];
+    fws_verrs_add(d->errs, &d->path, t->label, "string", "'%s' is not a value of %s", fws_excerpt(ex, sizeof ex, s, n, 40),
                   t->label);
     return -1;
   }
@@ -385,7 +389,9 @@ static int dec_literal(dec *d, const fws_ct *t) {
   size_t n;
   if (parse_string(d, &s, &n)) return -1;
   if (n != t->u.lit.len || memcmp(s, t->u.lit.s, n) != 0) {
-    fws_verrs_add(d->errs, &d->path, t->label, "string", "expected %s, got '%.*s'", t->label, (int)(n > 40 ? 40 : n), s);
+    char ex[200];
+    fws_verrs_add(d->errs, &d->path, t->label, "string", "expected %s, got '%s'", t->label,
+                  fws_excerpt(ex, sizeof ex, s, n, 40));
     return -1;
   }
   lua_pushlstring(d->L, s, n);
@@ -434,7 +440,8 @@ static int dec_list(dec *d, const fws_ct *t) {
   if (t->op == FWS_OP_SET) {
     lua_Integer dup = fws_set_duplicate(L, -1, i);
     if (dup) {
-      fws_path_index(&d->path, dup < 0 ? 0 : dup);
+      if (dup < 0) fws_path_none(&d->path);
+      else fws_path_index(&d->path, dup);
       fws_verrs_add(d->errs, &d->path, t->label, "", dup < 0 ? "out of memory checking a set" : "is a duplicate: a set holds each value once");
       d->path.n--;
       goto fail;
@@ -659,18 +666,18 @@ static int dec_union(dec *d, const fws_ct *t) {
   int found = peek_key(d, t->u.un.disc, t->u.un.disclen, &v, &vn);
   if (found) vi = fws_strhash_find(&t->u.un.hash, t->u.un.values, t->u.un.vlens, v, vn);
   if (vi < 0) {
-    char list[300];
-    size_t at = 0;
-    for (uint32_t i = 0; i < t->u.un.n && at < sizeof list - 40; i++)
-      at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", t->u.un.values[i]);
+    fws_textlist list;
+    fws_textlist_init(&list);
+    for (uint32_t i = 0; i < t->u.un.n; i++) fws_textlist_add(&list, t->u.un.values[i], 1);
     fws_path_key(&d->path, t->u.un.disc, t->u.un.disclen);
     /* as the encoder says it: a value that is no variant, or no discriminant (absent or not a string) */
+    char ex[200];
     if (found)
-      fws_verrs_add(d->errs, &d->path, t->label, "string", "'%.*s' is not a variant of %s (one of %s)",
-                    (int)(vn > 40 ? 40 : vn), v, t->label, list);
+      fws_verrs_add(d->errs, &d->path, t->label, "string", "'%s' is not a variant of %s (one of %s)",
+                    fws_excerpt(ex, sizeof ex, v, vn, 40), t->label, list.text);
     else
       fws_verrs_add(d->errs, &d->path, t->label, "nothing", "the discriminant is missing or not a string (one of %s)",
-                    list);
+                    list.text);
     d->path.n--;
     return -1;
   }
@@ -769,21 +776,19 @@ static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag)
       size_t vn = 0;
       peek_key(d, ds->key, ds->keylen, &v, &vn);
       fws_path_key(&d->path, ds->key, ds->keylen);
-      char list[300];
-      size_t at = 0;
-      for (uint32_t i = 0; i < ds->nvalues && at < sizeof list - 40; i++)
-        at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", ds->values[i]);
-      if (at >= sizeof list - 40) snprintf(list + at, sizeof list - at, ", ...");
-      fws_verrs_add(d->errs, &d->path, t ? t->label : "message", "string", "'%.*s' is not one of %s",
-                    (int)(vn > 40 ? 40 : vn), v, list);
+      fws_textlist list;
+      fws_textlist_init(&list);
+      for (uint32_t i = 0; i < ds->nvalues; i++) fws_textlist_add(&list, ds->values[i], 1);
+      char ex[200];
+      fws_verrs_add(d->errs, &d->path, t ? t->label : "message", "string", "'%s' is not one of %s",
+                    fws_excerpt(ex, sizeof ex, v, vn, 40), list.text);
       d->path.n--;
     } else {
-      char list[300];
-      size_t at = 0;
-      for (uint32_t i = 0; i < n && at < sizeof list - 40; i++)
-        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", i ? ", " : "", ds->choices[c[i]].variant);
+      fws_textlist list;
+      fws_textlist_init(&list);
+      for (uint32_t i = 0; i < n; i++) fws_textlist_add(&list, ds->choices[c[i]].variant, 0);
       fws_verrs_add(d->errs, &d->path, t ? t->label : "message", json_got(d), "matches none of %s (tried %s)%s",
-                    t ? t->label : "the messages", n ? list : "nothing",
+                    t ? t->label : "the messages", n ? list.text : "nothing",
                     missing_key ? "; the property that tells them apart is missing" : "");
     }
   }

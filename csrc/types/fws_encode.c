@@ -274,7 +274,8 @@ static int enc_list(enc *e, int idx, const fws_ct *t) {
   if (!rc && t->op == FWS_OP_SET) {
     lua_Integer dup = fws_set_duplicate(L, idx, n);
     if (dup) {
-      fws_path_index(&e->path, dup < 0 ? 0 : dup);
+      if (dup < 0) fws_path_none(&e->path);
+      else fws_path_index(&e->path, dup);
       fail(e, t->label, "table", dup < 0 ? "out of memory checking the set%s" : "is a duplicate: a set holds each value once%s", "");
       e->path.n--;
       rc = -1;
@@ -326,8 +327,10 @@ static int enc_map(enc *e, int idx, const fws_ct *t) {
       size_t kl;
       const char *k = lua_tolstring(L, kidx, &kl);
       fws_path_key(&e->path, k, kl);
+    } else if (lua_isinteger(L, kidx)) {
+      fws_path_index(&e->path, lua_tointeger(L, kidx));
     } else {
-      fws_path_index(&e->path, lua_isinteger(L, kidx) ? lua_tointeger(L, kidx) : 0);
+      fws_path_none(&e->path);
     }
     if (!first) fws_buf_putc(e->out, ',');
     size_t mark = e->out->len;
@@ -383,7 +386,8 @@ static int enc_object(enc *e, int idx, const fws_ct *t) {
   while (lua_next(L, idx)) {
     int kidx = lua_gettop(L) - 1, vidx = kidx + 1;
     if (lua_type(L, kidx) != LUA_TSTRING) {
-      fws_path_index(&e->path, lua_isinteger(L, kidx) ? lua_tointeger(L, kidx) : 0);
+      if (lua_isinteger(L, kidx)) fws_path_index(&e->path, lua_tointeger(L, kidx));
+      else fws_path_none(&e->path);
       fail(e, t->label, fws_lua_got(L, kidx), "a key of an object must be a string, got %s", fws_lua_got(L, kidx));
       e->path.n--;
       lua_pop(L, 1);
@@ -465,12 +469,12 @@ static int enc_enum(enc *e, int idx, const fws_ct *t) {
   size_t n;
   const char *s = lua_tolstring(L, idx, &n);
   if (fws_strhash_find(&t->u.en.hash, t->u.en.values, t->u.en.lens, s, n) < 0) {
-    char list[300];
-    size_t at = 0;
-    for (uint32_t i = 0; i < t->u.en.n && at < sizeof list - 40; i++)
-      at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", t->u.en.values[i]);
-    if (at >= sizeof list - 40) snprintf(list + at, sizeof list - at, ", ...");
-    fws_verrs_add(e->errs, &e->path, t->label, "string", "'%.40s' is not one of %s", s, list);
+    fws_textlist list;
+    fws_textlist_init(&list);
+    for (uint32_t i = 0; i < t->u.en.n; i++) fws_textlist_add(&list, t->u.en.values[i], 1);
+    char ex[200];
+    fws_verrs_add(e->errs, &e->path, t->label, "string", "'%s' is not one of %s", fws_excerpt(ex, sizeof ex, s, n, 40),
+                  list.text);
     return -1;
   }
   put_string(e->out, s, n);
@@ -486,7 +490,9 @@ static int enc_literal(enc *e, int idx, const fws_ct *t) {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
     if (n != t->u.lit.len || memcmp(s, t->u.lit.s, n) != 0) {
-      fws_verrs_add(e->errs, &e->path, t->label, "string", "expected %s, got '%.40s'", t->label, s);
+      char ex[200];
+      fws_verrs_add(e->errs, &e->path, t->label, "string", "expected %s, got '%s'", t->label,
+                    fws_excerpt(ex, sizeof ex, s, n, 40));
       return -1;
     }
   }
@@ -506,18 +512,21 @@ static int enc_union(enc *e, int idx, const fws_ct *t) {
     vi = fws_strhash_find(&t->u.un.hash, t->u.un.values, t->u.un.vlens, s, n);
   }
   if (vi < 0) {
-    char list[300];
-    size_t at = 0;
-    for (uint32_t i = 0; i < t->u.un.n && at < sizeof list - 40; i++)
-      at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", t->u.un.values[i]);
+    fws_textlist list;
+    fws_textlist_init(&list);
+    for (uint32_t i = 0; i < t->u.un.n; i++) fws_textlist_add(&list, t->u.un.values[i], 1);
     fws_path_key(&e->path, t->u.un.disc, t->u.un.disclen);
     if (lua_isnil(L, -1))
-      fws_verrs_add(e->errs, &e->path, t->label, "nil", "the discriminant is missing (one of %s)", list);
-    else if (lua_type(L, -1) == LUA_TSTRING)
-      fws_verrs_add(e->errs, &e->path, t->label, "string", "'%.40s' is not a variant of %s (one of %s)",
-                    lua_tostring(L, -1), t->label, list);
+      fws_verrs_add(e->errs, &e->path, t->label, "nil", "the discriminant is missing (one of %s)", list.text);
+    else if (lua_type(L, -1) == LUA_TSTRING) {
+      size_t vl;
+      const char *v = lua_tolstring(L, -1, &vl);
+      char ex[200];
+      fws_verrs_add(e->errs, &e->path, t->label, "string", "'%s' is not a variant of %s (one of %s)",
+                    fws_excerpt(ex, sizeof ex, v, vl, 40), t->label, list.text);
+    }
     else
-      fws_verrs_add(e->errs, &e->path, t->label, fws_lua_got(L, -1), "the discriminant must be a string (one of %s)", list);
+      fws_verrs_add(e->errs, &e->path, t->label, fws_lua_got(L, -1), "the discriminant must be a string (one of %s)", list.text);
     e->path.n--;
     lua_pop(L, 1);
     return -1;
@@ -610,21 +619,22 @@ static int enc_choice(enc *e, int idx, const fws_ct *t, const fws_dispatch *d) {
         lua_pushlstring(e->L, d->key, d->keylen);
         lua_rawget(e->L, idx);
         fws_path_key(&e->path, d->key, d->keylen);
-        char list[300];
-        size_t at = 0;
-        for (uint32_t i = 0; i < d->nvalues && at < sizeof list - 40; i++)
-          at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'", i ? ", " : "", d->values[i]);
-        if (at >= sizeof list - 40) snprintf(list + at, sizeof list - at, ", ...");
-        fws_verrs_add(e->errs, &e->path, t->label, "string", "'%.40s' is not one of %s", lua_tostring(e->L, -1), list);
+        fws_textlist list;
+        fws_textlist_init(&list);
+        for (uint32_t i = 0; i < d->nvalues; i++) fws_textlist_add(&list, d->values[i], 1);
+        size_t vl;
+        const char *v = lua_tolstring(e->L, -1, &vl);
+        char ex[200];
+        fws_verrs_add(e->errs, &e->path, t->label, "string", "'%s' is not one of %s", fws_excerpt(ex, sizeof ex, v, vl, 40),
+                      list.text);
         e->path.n--;
         lua_pop(e->L, 1);
       } else {
-        char list[300];
-        size_t at = 0;
-        for (uint32_t i = 0; i < n && at < sizeof list - 40; i++)
-          at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", i ? ", " : "", d->choices[c[i]].variant);
+        fws_textlist list;
+        fws_textlist_init(&list);
+        for (uint32_t i = 0; i < n; i++) fws_textlist_add(&list, d->choices[c[i]].variant, 0);
         fws_verrs_add(e->errs, &e->path, t->label, fws_lua_got(e->L, idx), "matches none of %s (tried %s)",
-                      t->label, n ? list : "nothing");
+                      t->label, n ? list.text : "nothing");
       }
     }
   }
@@ -721,7 +731,7 @@ static int enc_unknown(enc *e, int idx) {
         put_int(e->out, (int64_t)lua_tointeger(L, kidx));
         fws_buf_putc(e->out, '"');
       } else {
-        fws_path_index(&e->path, 0);
+        fws_path_none(&e->path);
         r = fail(e, "JSON value", fws_lua_got(L, kidx), "a key must be a string or an integer, got %s",
                  fws_lua_got(L, kidx));
       }

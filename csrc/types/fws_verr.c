@@ -1,16 +1,73 @@
 #include "types/fws_verr.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "types/fws_utf8.h"
+
+/* ASCII only: <ctype.h> follows the locale, which a Lua program may change */
+static int alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+
 static int is_ident(const char *s, size_t n) {
-  if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
+  if (n == 0 || !alpha(s[0])) return 0;
   for (size_t i = 1; i < n; i++)
-    if (!(isalnum((unsigned char)s[i]) || s[i] == '_')) return 0;
+    if (!alpha(s[i]) && !(s[i] >= '0' && s[i] <= '9')) return 0;
   return 1;
+}
+
+/* Cuts a text where it stops being UTF-8: snprintf may have cut a character in two. */
+static void trim_utf8(char *s) {
+  size_t n = strlen(s);
+  s[fws_utf8_valid_prefix(s, n)] = '\0';
+}
+
+/* Bytes of s[i..n) that form one printable character: a valid UTF-8 sequence or a printable ASCII
+** byte; 0 for a control byte or a byte that starts no valid sequence (written \xNN instead). */
+static size_t char_len(const char *s, size_t i, size_t n) {
+  unsigned char c = (unsigned char)s[i];
+  if (c < 0x80) return c < 0x20 || c == 0x7f ? 0 : 1;
+  size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+  return k && k <= n - i && fws_utf8_valid_prefix(s + i, k) == k ? k : 0;
+}
+
+const char *fws_excerpt(char *buf, size_t size, const char *s, size_t n, size_t max) {
+  size_t at = 0, i = 0;
+  while (i < n) {
+    size_t k = char_len(s, i, n);
+    if (i + (k ? k : 1) > max || at + 8 > size) break;
+    if (k) {
+      memcpy(buf + at, s + i, k);
+      at += k;
+      i += k;
+    } else {
+      at += (size_t)snprintf(buf + at, size - at, "\\x%02x", (unsigned char)s[i]);
+      i++;
+    }
+  }
+  if (i < n && at + 4 <= size) {
+    memcpy(buf + at, "...", 3);
+    at += 3;
+  }
+  buf[at] = '\0';
+  return buf;
+}
+
+void fws_textlist_add(fws_textlist *l, const char *item, int quote) {
+  if (l->full) return;
+  char ex[256];
+  fws_excerpt(ex, sizeof ex, item, strlen(item), 60);
+  const char *sep = l->n ? ", " : "", *q = quote ? "'" : "";
+  size_t need = strlen(sep) + 2 * strlen(q) + strlen(ex);
+  if (l->len + need + sizeof ", ..." > sizeof l->text) {
+    /* no room: say there is more (the buffer always keeps room for this) */
+    l->len += (size_t)snprintf(l->text + l->len, sizeof l->text - l->len, "%s...", sep);
+    l->full = 1;
+    return;
+  }
+  l->len += (size_t)snprintf(l->text + l->len, sizeof l->text - l->len, "%s%s%s%s", sep, q, ex, q);
+  l->n++;
 }
 
 size_t fws_path_format(const fws_path *p, char *buf, size_t size) {
@@ -20,15 +77,18 @@ size_t fws_path_format(const fws_path *p, char *buf, size_t size) {
   for (int i = 0; i < p->n; i++) {
     const fws_pathseg *s = &p->segs[i];
     size_t len = s->len > 80 ? 80 : s->len;
+    if (!s->key && s->index == INT64_MIN) continue; /* fws_path_none */
     if (!s->key) OUT("[%lld]", (long long)s->index);
     else if (is_ident(s->key, s->len)) OUT("%s%.*s", i ? "." : "", (int)len, s->key);
     else {
       OUT("[\"");
-      for (size_t k = 0; k < len; k++) {
+      for (size_t k = 0; k < len;) {
         unsigned char c = (unsigned char)s->key[k];
+        size_t cl = char_len(s->key, k, len);
         if (c == '"' || c == '\\') OUT("\\%c", c);
-        else if (c < 0x20) OUT("\\x%02x", c);
-        else OUT("%c", c);
+        else if (!cl) OUT("\\x%02x", c); /* a control byte, or not UTF-8: the text stays valid UTF-8 */
+        else OUT("%.*s", (int)cl, s->key + k);
+        k += cl ? cl : 1;
       }
       OUT("\"]");
     }
@@ -63,8 +123,11 @@ void fws_verrs_add(fws_verrs *e, const fws_path *p, const char *expected, const 
   va_start(ap, fmt);
   vsnprintf(detail, sizeof detail, fmt, ap);
   va_end(ap);
+  trim_utf8(path);
+  trim_utf8(detail);
   if (path[0]) snprintf(msg, sizeof msg, "%s: %s", path, detail);
   else snprintf(msg, sizeof msg, "%s", detail);
+  trim_utf8(msg);
   fws_verr *v = &e->items[e->n];
   v->path = dup(path);
   v->expected = expected;
