@@ -12,13 +12,16 @@ SERVER MODE
      "subprotocols": ["offered", ...], "subprotocol": "answered" | null}
     {"event": "message", "type": "text", "data": "..."}  or  {"type": "binary", "hex": "..."}
     {"event": "closed", "code": 1000, "reason": "..."}
-  Behaviour per connection: echo every message back (text as text, binary as binary), except
+  Behaviour per connection: echo every message back (text as text, binary as binary; every message
+  that came before the client's close frame is reported, even when its echo can no longer go), except
   these text commands:
     "__info__"              reply with the JSON of the connect event above (a text message)
     "__close__ CODE REASON" close with that code and reason
     "__binary__ N"          reply with N binary bytes (0..255 repeating)
     "__text__ N"            reply with a text message of N "x"
     "__ping__"              send a ping (the pong shows up on your side only as keepalive)
+    "__ping_wait__"         send a ping and reply "__pong__" when its pong came back within 5 s,
+                            else "__no_pong__"
   Options:
     --host H          bind address (default 127.0.0.1)
     --port P          port (default 0: the kernel picks one)
@@ -157,8 +160,19 @@ async def server_main(a):
                     if cmd == "__ping__":
                         await ws.ping()
                         continue
+                    if cmd == "__ping_wait__":
+                        waiter = await ws.ping()
+                        try:
+                            await asyncio.wait_for(waiter, 5)
+                            await ws.send("__pong__")
+                        except asyncio.TimeoutError:
+                            await ws.send("__no_pong__")
+                        continue
                 out(msg_event(data))
-                await ws.send(data)
+                try:
+                    await ws.send(data)
+                except websockets.exceptions.ConnectionClosed:
+                    pass  # the client's close came in: still report what it sent before it
         except websockets.exceptions.ConnectionClosed:
             pass
         finally:
