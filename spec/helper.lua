@@ -92,7 +92,7 @@ end
 
 -- Runs a shell command (LD_PRELOAD unset); returns ok, combined output.
 function helper.sh(cmd)
-  local p = assert(io.popen("env -u LD_PRELOAD /bin/sh -c " .. helper.q(cmd .. " 2>&1")))
+  local p = assert(io.popen("env -u LD_PRELOAD /bin/sh -c " .. helper.q("{ " .. cmd .. "; } 2>&1")))
   local out = p:read("a")
   local ok = p:close()
   return ok == true, out
