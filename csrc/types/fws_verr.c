@@ -70,31 +70,59 @@ void fws_textlist_add(fws_textlist *l, const char *item, int quote) {
   l->n++;
 }
 
-size_t fws_path_format(const fws_path *p, char *buf, size_t size) {
+/* One step of a path as text (".name", "[2]", "[\"x-y\"]"); after: a step was written before it. */
+static size_t seg_format(const fws_pathseg *s, int after, char *buf, size_t size) {
   size_t at = 0;
   buf[0] = '\0';
 #define OUT(...) (at += (size_t)snprintf(buf + (at < size ? at : size - 1), at < size ? size - at : 1, __VA_ARGS__))
-  for (int i = 0; i < p->n; i++) {
-    const fws_pathseg *s = &p->segs[i];
-    size_t len = s->len > 80 ? 80 : s->len;
-    if (!s->key && s->index == INT64_MIN) continue; /* fws_path_none */
-    if (!s->key) OUT("[%lld]", (long long)s->index);
-    else if (is_ident(s->key, s->len)) OUT("%s%.*s", i ? "." : "", (int)len, s->key);
-    else {
-      OUT("[\"");
-      for (size_t k = 0; k < len;) {
-        unsigned char c = (unsigned char)s->key[k];
-        size_t cl = char_len(s->key, k, len);
-        if (c == '"' || c == '\\') OUT("\\%c", c);
-        else if (!cl) OUT("\\x%02x", c); /* a control byte, or not UTF-8: the text stays valid UTF-8 */
-        else OUT("%.*s", (int)cl, s->key + k);
-        k += cl ? cl : 1;
-      }
-      OUT("\"]");
+  size_t len = s->len > 80 ? 80 : s->len;
+  if (!s->key && s->index == INT64_MIN) return 0; /* fws_path_none */
+  if (!s->key) OUT("[%lld]", (long long)s->index);
+  else if (is_ident(s->key, s->len)) OUT("%s%.*s", after ? "." : "", (int)len, s->key);
+  else {
+    OUT("[\"");
+    for (size_t k = 0; k < len;) {
+      unsigned char c = (unsigned char)s->key[k];
+      size_t cl = char_len(s->key, k, len);
+      if (c == '"' || c == '\\') OUT("\\%c", c);
+      else if (!cl) OUT("\\x%02x", c); /* a control byte, or not UTF-8: the text stays valid UTF-8 */
+      else OUT("%.*s", (int)cl, s->key + k);
+      k += cl ? cl : 1;
     }
+    OUT("\"]");
   }
 #undef OUT
   return at < size ? at : size - 1;
+}
+
+enum { SEG_MAX = 80 * 4 + 16 };
+
+size_t fws_path_format(const fws_path *p, char *buf, size_t size) {
+  char seg[SEG_MAX];
+  size_t lens[FWS_MAX_DEPTH + 2], total = 0, at = 0;
+  for (int i = 0; i < p->n; i++) total += lens[i] = seg_format(&p->segs[i], 1, seg, sizeof seg);
+  /* too long: the first steps, "...", and the last ones (where the fault is) */
+  int head = p->n, tail = p->n;
+  if (total >= size) {
+    size_t budget = size - 4, used = 0;
+    while (tail > 0 && used + lens[tail - 1] <= budget / 2) used += lens[--tail];
+    head = 0;
+    while (head < tail && used + lens[head] <= budget) used += lens[head++];
+  }
+  for (int i = 0; i < p->n; i++) {
+    if (i == head && head < tail) {
+      memcpy(buf + at, "...", 3);
+      at += 3;
+      i = tail - 1;
+      continue;
+    }
+    size_t n = seg_format(&p->segs[i], at > 0 && !(i == tail && head < tail), seg, sizeof seg);
+    if (at + n >= size) break;
+    memcpy(buf + at, seg, n);
+    at += n;
+  }
+  buf[at] = '\0';
+  return at;
 }
 
 static char *dup(const char *s) {
