@@ -66,7 +66,8 @@ const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, i
 }
 
 /* Encodes into ctx->out; on failure raises "invalid <what>: every error". */
-void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *what) {
+void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
+                       const char *name) {
   ctx->out.len = 0;
   ctx->out.failed = 0;
   fws_verrs errs = {0};
@@ -81,7 +82,9 @@ void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *
   ctx->out.failed = 0;
   fws_encode(L, ctx, idx, t, FWS_CHECK_ALL, &errs);
   luaL_where(L, 1);
+  const char *what = lua_pushfstring(L, fmt, name);
   push_error_text(L, what, &errs);
+  lua_remove(L, -2);
   fws_verrs_free(&errs);
   lua_concat(L, 2);
   lua_error(L);
@@ -160,8 +163,7 @@ int fws_lchannel_encode(lua_State *L) {
   const fws_cmessage *m = fws_lcodec_message(L, c, 2, -1);
   luaL_checkany(L, 3);
   fws_codec_ctx *ctx = &c->owner->codec;
-  lua_pushfstring(L, "invalid '%s' message", m->id);
-  fws_lcodec_encode(L, ctx, 3, m->type, lua_tostring(L, -1));
+  fws_lcodec_encode(L, ctx, 3, m->type, "invalid '%s' message", m->id);
   lua_pushlstring(L, ctx->out.data, ctx->out.len);
   return 1;
 }
@@ -210,8 +212,7 @@ int fws_lapi_encode_type(lua_State *L) {
   fws_lapi *a = fws_lapi_check(L, 1);
   const fws_ct *t = api_ct(L, a, 2);
   luaL_checkany(L, 3);
-  lua_pushfstring(L, "invalid %s", lua_tostring(L, 2));
-  fws_lcodec_encode(L, &a->codec, 3, t, lua_tostring(L, -1));
+  fws_lcodec_encode(L, &a->codec, 3, t, "invalid %s", lua_tostring(L, 2));
   lua_pushlstring(L, a->codec.out.data, a->codec.out.len);
   return 1;
 }

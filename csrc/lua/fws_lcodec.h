@@ -8,8 +8,10 @@
 /* The message of channel c named by the string at idx; origin -1 for any, else it must match.
 ** Raises on an unknown id, listing the known ones. */
 const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, int origin);
-/* Encodes the value at idx into ctx->out, or raises "<what>: every failing field". */
-void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *what);
+/* Encodes the value at idx into ctx->out, or raises "invalid <what>: every failing field" with
+** what = printf(fmt, name) (formatted only then: the success path stays cheap). */
+void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
+                       const char *name);
 /* After a failed decode: pushes nil, the error text and the error list; returns 3. */
 int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *what);
 

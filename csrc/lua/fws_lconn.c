@@ -362,8 +362,7 @@ static void push_auth_message(lua_State *L, fws_lchannel *ch, int opts) {
   lua_pushstring(L, c->auth_message_id);
   const fws_cmessage *m = fws_lcodec_message(L, ch, -1, FWS_ORIGIN_CLIENT);
   lua_pop(L, 1);
-  lua_pushfstring(L, "auth-message '%s'", m->id);
-  fws_lcodec_encode(L, &ch->owner->codec, body, m->type, lua_tostring(L, -1));
+  fws_lcodec_encode(L, &ch->owner->codec, body, m->type, "invalid auth-message '%s'", m->id);
   lua_pushlstring(L, ch->owner->codec.out.data, ch->owner->codec.out.len);
   lua_replace(L, token);
   lua_settop(L, token);
@@ -541,8 +540,7 @@ static int conn_publish(lua_State *L) {
     m = fws_lcodec_message(L, &tmp, 2, c->peer ? FWS_ORIGIN_SERVER : FWS_ORIGIN_CLIENT);
   }
   luaL_checkany(L, 3);
-  lua_pushfstring(L, "invalid '%s' message", m->id);
-  fws_lcodec_encode(L, &c->api->codec, 3, m->type, lua_tostring(L, -1));
+  fws_lcodec_encode(L, &c->api->codec, 3, m->type, "invalid '%s' message", m->id);
   send_or_raise(L, c, 0, c->api->codec.out.data, c->api->codec.out.len);
   return lua_isnil(L, -2) ? 2 : 1;
 }

@@ -555,8 +555,7 @@ static int srv_publish(lua_State *L) {
   fws_lchannel tmp = {S->ch, S->api, (int)(S->cc - S->api->schema->channels)};
   const fws_cmessage *m = fws_lcodec_message(L, &tmp, 2, FWS_ORIGIN_SERVER);
   luaL_checkany(L, 3);
-  lua_pushfstring(L, "invalid '%s' message", m->id);
-  fws_lcodec_encode(L, &S->api->codec, 3, m->type, lua_tostring(L, -1));
+  fws_lcodec_encode(L, &S->api->codec, 3, m->type, "invalid '%s' message", m->id);
   lua_Integer sent = 0;
   lua_getiuservalue(L, 1, SUV_PEERS);
   lua_pushnil(L);

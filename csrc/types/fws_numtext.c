@@ -1,5 +1,7 @@
 #include "types/fws_numtext.h"
 
+#include "types/fws_dtoa.h"
+
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -174,33 +176,19 @@ size_t fws_fmt_int(int64_t v, char *out) {
   return fws_fmt_uint((uint64_t)v, out);
 }
 
-static size_t fix_locale(char *out, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (out[i] == ',') out[i] = '.';
-  return n;
-}
-
 size_t fws_fmt_double(double d, int keep_float, char *out) {
-  if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+  if (d == floor(d) && fabs(d) < 9007199254740992.0 && !(d == 0 && signbit(d))) {
     size_t n = fws_fmt_int((int64_t)d, out);
-    if (d == 0 && signbit(d) && n == 1) {
-      memmove(out + 1, out, 1);
-      out[0] = '-';
-      n = 2;
-    }
     if (keep_float) {
       memcpy(out + n, ".0", 2);
       n += 2;
     }
     return n;
   }
-  int n = snprintf(out, 40, "%.15g", d);
-  if (slow_strtod(out, (size_t)n) != d) n = snprintf(out, 40, "%.16g", d);
-  if (slow_strtod(out, (size_t)n) != d) n = snprintf(out, 40, "%.17g", d);
-  fix_locale(out, (size_t)n);
-  if (keep_float && !strpbrk(out, ".eE")) {
-    memcpy(out + n, ".0", 3);
+  size_t n = fws_dtoa(d, out);
+  if (keep_float && !memchr(out, '.', n) && !memchr(out, 'e', n)) {
+    memcpy(out + n, ".0", 2);
     n += 2;
   }
-  return (size_t)n;
+  return n;
 }
