@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "types/fws_formats.h"
+#include "types/fws_numtext.h"
 #include "types/fws_utf8.h"
 
 int fws_rules_string(const fws_crules *cr, void *match_data, const char *s, size_t n, fws_verrs *e,
@@ -31,9 +32,13 @@ int fws_rules_string(const fws_crules *cr, void *match_data, const char *s, size
       if (rc < 0) {
         if (rc == PCRE2_ERROR_NOMATCH)
           fws_verrs_add(e, p, "string", "string", "does not match the pattern %s", r->pattern);
-        else
-          fws_verrs_add(e, p, "string", "string", "could not be matched against the pattern %s (error %d)",
-                        r->pattern, rc);
+        else {
+          /* e.g. the match limit, on a pattern that backtracks without end: say so, not just a number */
+          PCRE2_UCHAR why[120];
+          if (pcre2_get_error_message(rc, why, sizeof why) < 0) snprintf((char *)why, sizeof why, "error %d", rc);
+          fws_verrs_add(e, p, "string", "string", "could not be matched against the pattern %s (%s)", r->pattern,
+                        (const char *)why);
+        }
         ok = 0;
       }
     }
@@ -51,12 +56,18 @@ static int is_multiple(double d, double m, int is_int, int64_t i) {
   return fabs(q - nearbyint(q)) <= 1e-9 * (fabs(q) > 1 ? fabs(q) : 1);
 }
 
+/* A number as the shortest text that reads back as it (0.1, not 0.10000000000000001). */
+static const char *num_text(double d, char *buf) {
+  buf[fws_fmt_double(d, 0, buf)] = '\0';
+  return buf;
+}
+
 int fws_rules_number(const fws_crules *cr, double d, int is_int, int64_t i, fws_verrs *e, const fws_path *p) {
   int ok = 1;
   const char *got = is_int ? "integer" : "number";
-  char v[40];
+  char v[48], b[48];
   if (is_int) snprintf(v, sizeof v, "%lld", (long long)i);
-  else snprintf(v, sizeof v, "%.17g", d);
+  else num_text(d, v);
   for (; cr; cr = cr->next) {
     const fws_rules *r = cr->r;
     /* compare integers exactly where the bound is an integer */
@@ -66,8 +77,8 @@ int fws_rules_number(const fws_crules *cr, double d, int is_int, int64_t i, fws_
       if (is_int && r->min == floor(r->min) && fabs(r->min) < 9.2e18)
         below = r->exclusive_min ? !(i > (int64_t)r->min) : !(i >= (int64_t)r->min);
       if (below) {
-        fws_verrs_add(e, p, "number", got, "%s is below the %s %.17g", v, r->exclusive_min ? "exclusive minimum" : "minimum",
-                      r->min);
+        fws_verrs_add(e, p, "number", got, "%s is below the %s %s", v, r->exclusive_min ? "exclusive minimum" : "minimum",
+                      num_text(r->min, b));
         ok = 0;
       }
     }
@@ -76,13 +87,13 @@ int fws_rules_number(const fws_crules *cr, double d, int is_int, int64_t i, fws_
       if (is_int && r->max == floor(r->max) && fabs(r->max) < 9.2e18)
         above = r->exclusive_max ? !(i < (int64_t)r->max) : !(i <= (int64_t)r->max);
       if (above) {
-        fws_verrs_add(e, p, "number", got, "%s is above the %s %.17g", v, r->exclusive_max ? "exclusive maximum" : "maximum",
-                      r->max);
+        fws_verrs_add(e, p, "number", got, "%s is above the %s %s", v, r->exclusive_max ? "exclusive maximum" : "maximum",
+                      num_text(r->max, b));
         ok = 0;
       }
     }
     if (r->has_multiple_of && !is_multiple(x, r->multiple_of, is_int, i)) {
-      fws_verrs_add(e, p, "number", got, "%s is not a multiple of %.17g", v, r->multiple_of);
+      fws_verrs_add(e, p, "number", got, "%s is not a multiple of %s", v, num_text(r->multiple_of, b));
       ok = 0;
     }
   }
