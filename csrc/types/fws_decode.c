@@ -730,7 +730,7 @@ static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag)
     uintptr_t place = (uintptr_t)(start - d->base);
     if (fws_memo_has(&d->memo, place, ch->type, d->strict)) {
       /* it failed here before (under a member tried earlier further up) */
-      fws_verrs_add(d->errs, &d->path, ch->type->label, json_got(d), "does not match %s", ch->variant);
+      fws_verrs_add(d->errs, &d->path, ch->type->label, json_got(d), "does not match %s", ch->name);
       rc = -1;
     } else {
       rc = dec_value(d, ch->type);
@@ -786,7 +786,7 @@ static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag)
     } else {
       fws_textlist list;
       fws_textlist_init(&list);
-      for (uint32_t i = 0; i < n; i++) fws_textlist_add(&list, ds->choices[c[i]].variant, 0);
+      for (uint32_t i = 0; i < n; i++) fws_textlist_add(&list, ds->choices[c[i]].name, 0);
       fws_verrs_add(d->errs, &d->path, t ? t->label : "message", json_got(d), "matches none of %s (tried %s)%s",
                     t ? t->label : "the messages", n ? list.text : "nothing",
                     missing_key ? "; the property that tells them apart is missing" : "");

@@ -568,7 +568,7 @@ static int enc_member(enc *e, int idx, const fws_choice *ch) {
   if (!lua_istable(e->L, idx)) return enc_value(e, idx, ch->type);
   uintptr_t place = (uintptr_t)lua_topointer(e->L, idx);
   if (fws_memo_has(&e->memo, place, ch->type, 0))
-    return fail(e, ch->type->label, "table", "does not match %s", ch->variant);
+    return fail(e, ch->type->label, "table", "does not match %s", ch->name);
   int limits = e->limits;
   int rc = enc_value(e, idx, ch->type);
   /* a failure from the depth limit or a cycle may not happen when the table is reached another way */
@@ -632,7 +632,7 @@ static int enc_choice(enc *e, int idx, const fws_ct *t, const fws_dispatch *d) {
       } else {
         fws_textlist list;
         fws_textlist_init(&list);
-        for (uint32_t i = 0; i < n; i++) fws_textlist_add(&list, d->choices[c[i]].variant, 0);
+        for (uint32_t i = 0; i < n; i++) fws_textlist_add(&list, d->choices[c[i]].name, 0);
         fws_verrs_add(e->errs, &e->path, t->label, fws_lua_got(e->L, idx), "matches none of %s (tried %s)",
                       t->label, n ? list.text : "nothing");
       }

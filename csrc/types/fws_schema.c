@@ -400,6 +400,7 @@ static void fill_uunion(compiler *c, fws_ct *n, const fws_type *t) {
     while (m->kind == FWS_K_REF && m->u.ref.target) m = m->u.ref.target;
     char buf[256];
     choices[i].variant = m->short_name ? m->short_name : xprintf(c, "%s", fws_type_describe(m, buf, sizeof buf));
+    choices[i].name = choices[i].variant;
   }
   n->u.uu.choices = choices;
   n->u.uu.n = nm;
@@ -660,6 +661,7 @@ static void build_channel_dispatch(compiler *c) {
           choices[n].type = cc->messages[j].type;
           choices[n].tag = (int)j;
           choices[n].variant = cc->messages[j].type->variant;
+          choices[n].name = cc->messages[j].id;
           n++;
         }
       build_dispatch(c, origin == FWS_ORIGIN_SERVER ? &cc->server : &cc->client, choices, n);

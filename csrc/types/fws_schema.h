@@ -45,7 +45,8 @@ typedef struct fws_cprop {
 /* A choice among types (undiscriminated-union members, or a channel's messages). */
 typedef struct fws_choice {
   const fws_ct *type;
-  const char *variant;  /* what info.variant says */
+  const char *variant;  /* what info.variant says (NULL for a message whose body type has no name) */
+  const char *name;     /* what errors call it: the member's name, or the message id; never NULL */
   int tag;              /* member or message index */
 } fws_choice;
 

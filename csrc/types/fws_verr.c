@@ -56,6 +56,7 @@ const char *fws_excerpt(char *buf, size_t size, const char *s, size_t n, size_t 
 
 void fws_textlist_add(fws_textlist *l, const char *item, int quote) {
   if (l->full) return;
+  if (!item) item = "?";
   char ex[256];
   fws_excerpt(ex, sizeof ex, item, strlen(item), 60);
   const char *sep = l->n ? ", " : "", *q = quote ? "'" : "";
