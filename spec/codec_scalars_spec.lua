@@ -206,7 +206,8 @@ describe("codec: float and double", function()
   it("write the shortest text that reads back exactly", function()
     for _, d in ipairs({ 0.1, 1 / 3, 1e308, 5e-324, -1.7976931348623157e308, 2 ^ 53, 2 ^ 60, 123456.789, 1e21, 1e-7 }) do
       local text = api:encode("types.Double", d)
-      assert.equal(d, tonumber(text), text)
+      -- (+ 0.0: Lua reads "1152921504606847000", 2^60's shortest text, as an integer)
+      assert.equal(d, tonumber(text) + 0.0, text)
       assert.equal(d, (api:decode("types.Double", text)), text)
     end
     assert.equal("0.1", api:encode("types.Double", 0.1))

@@ -288,6 +288,13 @@ static void fill_union(compiler *c, fws_ct *n, const fws_type *t) {
 
 /* ---- dispatch ---- */
 
+/* The string literal a property holds, also under optional/nullable (Hume's tool messages have
+** `type: optional<literal<"tool_call">>`): when present as a string it must be that one. */
+static const fws_ct *literal_of(const fws_ct *t) {
+  while (t->op == FWS_OP_OPTIONAL || t->op == FWS_OP_NULLABLE) t = t->u.elem;
+  return t->op == FWS_OP_LITERAL_STRING ? t : NULL;
+}
+
 /* The literal values a choice has for property `key`: an object's literal property, or every
 ** variant of a discriminated union whose discriminant is `key`. */
 static uint32_t choice_literals(const fws_ct *t, const char *key, size_t keylen, const char **out, size_t *lens,
@@ -295,10 +302,10 @@ static uint32_t choice_literals(const fws_ct *t, const char *key, size_t keylen,
   if (t->op == FWS_OP_OBJECT) {
     int32_t i = fws_prop_find(t, key, keylen);
     if (i < 0) return 0;
-    const fws_cprop *p = &t->u.obj.props[i];
-    if (p->type->op != FWS_OP_LITERAL_STRING || !max) return 0;
-    out[0] = p->type->u.lit.s;
-    lens[0] = p->type->u.lit.len;
+    const fws_ct *lit = literal_of(t->u.obj.props[i].type);
+    if (!lit || !max) return 0;
+    out[0] = lit->u.lit.s;
+    lens[0] = lit->u.lit.len;
     return 1;
   }
   if (t->op == FWS_OP_UNION && t->u.un.disclen == keylen && memcmp(t->u.un.disc, key, keylen) == 0) {
@@ -327,7 +334,7 @@ static void build_dispatch(compiler *c, fws_dispatch *d, fws_choice *choices, ui
     uint32_t nn = 0;
     if (t->op == FWS_OP_OBJECT) {
       for (uint32_t j = 0; j < t->u.obj.n && nn < 64; j++)
-        if (t->u.obj.props[j].type->op == FWS_OP_LITERAL_STRING) names[nn++] = t->u.obj.props[j].name;
+        if (literal_of(t->u.obj.props[j].type)) names[nn++] = t->u.obj.props[j].name;
     } else if (t->op == FWS_OP_UNION) {
       names[nn++] = t->u.un.disc;
     }
