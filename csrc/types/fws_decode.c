@@ -114,7 +114,11 @@ static int parse_string(dec *d, const char **s, size_t *n) {
       fws_buf_put(b, run, (size_t)(p - run));
       continue;
     }
-    if (end - p < 2) break;
+    if (end - p < 2) {
+      /* a backslash as the last byte: the string never closes */
+      d->p = end;
+      return syntax(d, "a string is not closed");
+    }
     char e = p[1];
     char out;
     switch (e) {
@@ -189,7 +193,7 @@ static int skip_value(dec *d) {
       p++;
     } else if (c == '"') {
       p++;
-      while (p < end && *p != '"') p += *p == '\\' ? 2 : 1;
+      while (p < end && *p != '"') p += *p == '\\' && end - p > 1 ? 2 : 1; /* never past the end */
       if (p >= end) return -1;
       p++;
     } else {

@@ -1,0 +1,197 @@
+-- Decode never raises on bad bytes (garbage, truncations, mutations of valid messages: nil, err,
+-- errs), what decode accepts check accepts and encodes back, nesting and size limits hold both ways,
+-- cycles are errors, and error lists are bounded.
+local u = require "codec_util"
+local fernws = u.fernws
+
+-- Valid texts of several types, to cut and mutate.
+local samples = {
+  { "types.Any", '{"a":[1,2.5,"s\\u00e9",true,null,{"b":[]}],"c":{"d":-0}}' },
+  { "types.GrandChild", '{"id":"i","name":"n","at":"2024-01-15T10:30:00Z","z":true}' },
+  { "types.Tagged", '{"kind":"boxed","id":"1","point":{"x":1,"y":2}}' },
+  { "types.Msg", '{"type":"b","y":"s\\"q"}' },
+  { "types.Tree", '{"value":1,"children":[{"value":2,"children":[]},{"value":3}]}' },
+  { "types.Points", '[{"x":1,"y":2},{"x":2,"y":1}]' },
+  { "types.IntStr", '{"1":"a","-5":"b"}' },
+  { "types.Holder", '{"req":"r","opt":null,"nul":null,"optnul":null,"any":[{}],"lit":"fixed","flag":true}' },
+  { "types.LooseStrict", '{"a":"x","b":1}' },
+  { "types.Deep", '{"next":{"next":{"b":"x"}}}' },
+}
+
+local function decode_is_clean(api, ty, text, opts)
+  local ok, v, second, third = pcall(api.decode, api, ty, text, opts)
+  assert(ok, "decode raised on " .. string.format("%q", text) .. ": " .. tostring(v))
+  if v == nil and type(second) ~= "table" then
+    assert(type(second) == "string", "no error text for " .. string.format("%q", text))
+    assert(type(third) == "table" and #third >= 1, "no error list for " .. string.format("%q", text))
+    assert(second:find("^cannot decode the value"), second)
+    assert(utf8.len(second), "error text is not UTF-8: " .. string.format("%q", second))
+    for _, e in ipairs(third) do
+      assert(type(e.path) == "string" and type(e.message) == "string" and type(e.got) == "string")
+      assert(utf8.len(e.message), "error message is not UTF-8: " .. string.format("%q", e.message))
+    end
+    return false
+  end
+  return true, v
+end
+
+-- Whatever decode accepts (strictly), check accepts and encode writes back to the same value.
+local function accepted_is_consistent(api, ty, text)
+  local ok, v = decode_is_clean(api, ty, text, { strict = true })
+  if not ok then return end
+  local good, errs = api:check(ty, v)
+  assert(good, string.format("decode accepted %q but check refuses it: %s", text, good or u.messages(errs)))
+  local again = api:encode(ty, v)
+  local back = api:decode(ty, again)
+  assert(u.same(v, back), string.format("%q -> %q did not come back the same", text, again))
+end
+
+describe("codec: bad bytes never raise", function()
+  local api = u.api()
+
+  it("fixed garbage: nil, an error text and a list, for every type", function()
+    local garbage = { "", " ", "{", "[", "}", "]", "[1,", "[1,]", "{\"a\"", "{\"a\":}", "{\"a\":1,}", "nul", "tru",
+      "1.", "-", "01", "\"abc", "\"\\u12\"", "\"\\x\"", "[1]x", "\xff", "\0", "\"\\ud800\"", "\"\xed\xa0\x80\"",
+      "\"\xc0\x80\"", "{\"x\":1 \"y\":2}", "[1 2]", "1e", "--1", "+1", ".5", "NaN", "Infinity", "\"\t\"",
+      "{\"type\":", "{\"type\":\"a", "{\"type\":\"\xff\"}", "{\"kind\":\"\\u00\"}", "[\"\\", "\"\\", "{\"\\",
+      string.rep("[", 100000), string.rep("{\"a\":", 50000), string.rep("\"", 3) }
+    for _, s in ipairs(samples) do
+      for _, g in ipairs(garbage) do
+        assert.is_false((decode_is_clean(api, s[1], g)), s[1] .. " accepted " .. string.format("%q", g))
+      end
+    end
+  end)
+
+  it("every truncation of valid messages", function()
+    for _, s in ipairs(samples) do
+      local text = s[2]
+      assert.is_true((decode_is_clean(api, s[1], text)), s[1])
+      for n = 0, #text - 1 do
+        local cut = text:sub(1, n)
+        assert.is_false((decode_is_clean(api, s[1], cut)), s[1] .. " accepted the cut " .. cut)
+      end
+    end
+  end)
+
+  it("random mutations of valid messages: clean errors, and what is accepted is consistent", function()
+    local rnd = u.rng(20240115)
+    local alphabet = '{}[]",:\\ 0123456789.-+eEtrufalsn\xff\xc3\xa9\0\t\n/ux'
+    for _, s in ipairs(samples) do
+      for _ = 1, 400 do
+        local t = s[2]
+        for _ = 1, rnd(3) do
+          local at, op = rnd(#t + 1), rnd(3)
+          local k = rnd(#alphabet)
+          local c = alphabet:sub(k, k)
+          if op == 1 then t = t:sub(1, at - 1) .. c .. t:sub(at + 1)   -- replace
+          elseif op == 2 then t = t:sub(1, at - 1) .. c .. t:sub(at)   -- insert
+          else t = t:sub(1, at - 1) .. t:sub(at + 1) end                -- delete
+        end
+        decode_is_clean(api, s[1], t)
+        accepted_is_consistent(api, s[1], t)
+      end
+    end
+  end)
+
+  it("random bytes, through a channel's dispatch too", function()
+    local rnd = u.rng(7)
+    local ch = api:channel("chat")
+    for _ = 1, 1000 do
+      local b = {}
+      for i = 1, rnd(40) do b[i] = string.char(rnd(256) - 1) end
+      local text = table.concat(b)
+      decode_is_clean(api, "types.Any", text)
+      local ok, id, err = pcall(ch.decode, ch, text)
+      assert(ok, id)
+      assert(id == nil and type(err) == "string")
+      ok = pcall(ch.decode, ch, text, "client")
+      assert.is_true(ok)
+    end
+  end)
+
+  it("a failed decode leaves the codec ready for the next", function()
+    for _ = 1, 3 do
+      assert.is_nil((api:decode("types.Str", '"\\ud800"')))
+      assert.equal("é\n", (api:decode("types.Str", '"\\u00e9\\n"')))
+      assert.is_nil((api:decode("types.Msg", '{"type":"b","y":')))
+      assert.equal("MsgB", select(2, api:decode("types.Msg", '{"type":"b","y":"s"}')).variant)
+    end
+  end)
+end)
+
+describe("codec: limits", function()
+  local api = u.api()
+
+  local function arrays(n) return string.rep("[", n) .. string.rep("]", n) end
+  local function tables(n)
+    local t = {}
+    for _ = 2, n do t = { t } end
+    return t
+  end
+
+  it("nesting: 200 levels decode and encode, 201 do not", function()
+    assert.is_table((api:decode("types.Any", arrays(200))))
+    local err, e = u.decode_error(api, "types.Any", arrays(201))
+    assert.matches(": nests deeper than 200 levels$", err)
+    assert.equal("JSON", e.expected)
+    assert.is_string(api:encode("types.Any", tables(200)))
+    assert.matches("nests deeper than 200 levels", u.encode_error(api, "types.Any", tables(201)), 1, true)
+    -- in typed positions as well
+    local deep = string.rep('{"value":1,"children":[', 100) .. '{"value":1}' .. string.rep("]}", 100) -- 201
+    assert.matches("nests deeper than 200 levels", (u.decode_error(api, "types.Tree", deep)), 1, true)
+  end)
+
+  it("max_depth lowers the limit for one decode (and cannot raise it)", function()
+    assert.is_table((api:decode("types.Any", arrays(10), { max_depth = 10 })))
+    assert.matches("nests deeper than 10 levels", (u.decode_error(api, "types.Any", arrays(11), { max_depth = 10 })), 1, true)
+    assert.matches("nests deeper than 200 levels", (u.decode_error(api, "types.Any", arrays(201), { max_depth = 10000 })), 1, true)
+  end)
+
+  it("a table that holds itself is an error in typed positions too", function()
+    local t = { value = 1 }
+    t.children = { t }
+    local e = u.check_error(api, "types.Tree", t)
+    assert.same({ path = "children[1]", expected = "value", got = "table", message = "children[1]: contains itself (a cycle)" }, e)
+    local l = {}
+    l[1] = l
+    assert.matches("contains itself", u.check_error(api, "types.Grid", l).message, 1, true)
+  end)
+
+  it("check lists up to 100 errors; encode's message counts the rest", function()
+    local bad = {}
+    for i = 1, 150 do bad[i] = "x" end
+    local ok, errs = api:check("types.Ints", bad)
+    assert.is_false(ok)
+    assert.equal(100, #errs)
+    assert.equal("[100]: expected integer, got string", errs[100].message)
+    assert.matches("; %[100%]: expected integer, got string %(and 50 more%)$", u.encode_error(api, "types.Ints", bad))
+  end)
+
+  it("decode stops at the first error", function()
+    local _, _, errs = u.decode_error(api, "types.Ints", '["x","y","z"]')
+    assert.equal(1, #errs)
+    assert.equal("[1]", errs[1].path)
+  end)
+
+  it("large texts: 1 MB of unknown JSON round-trips", function()
+    local parts = {}
+    for i = 1, 20000 do parts[i] = string.format('{"k%d":[%d,%d.5,"v%d"]}', i, i, i, i) end
+    local text = "[" .. table.concat(parts, ",") .. "]"
+    assert.is_true(#text > 500000)
+    local v = api:decode("types.Any", text)
+    assert.equal(20000, #v)
+    assert.equal(20000, v[20000].k20000[1])
+    local back = api:decode("types.Any", api:encode("types.Any", v))
+    assert.is_true(u.same(v, back))
+  end)
+
+  it("a value that is not a table or string where one is wanted is an error, not a crash", function()
+    for _, v in ipairs({ print, coroutine.create(print), io.stdout, fernws.null, true, 1, 1.5 }) do
+      assert.is_false((api:check("types.Point", v)))
+      assert.is_false((api:check("types.Ints", v)))
+      assert.is_false((api:check("types.StrInt", v)))
+      assert.is_false((api:check("types.Animal", v)))
+      assert.is_false((api:check("types.Msg", v)))
+    end
+  end)
+end)
