@@ -30,7 +30,7 @@ typedef struct fz {
   const fws_cchannel *chat;     /* empathic-voice.chat */
   const fws_ct *subscribe_ct;   /* root.SubscribeEvent, the body of the `subscribe` message */
   int cjson;                    /* registry ref of cjson.decode, or LUA_NOREF */
-  int workarounds;              /* step around the known bugs (fuzz/regressions/README.md) */
+  int workarounds;              /* step around the open bugs (fuzz/regressions/README.md) */
 } fz;
 
 static fz g;
@@ -71,13 +71,6 @@ static void fz_init(void) {
   g.ctx.array_mt_ref = luaL_ref(g.L, LUA_REGISTRYINDEX);
   g.ctx.match_data = g.schema->match_data;
   g.workarounds = !getenv("FWS_FUZZ_NO_WORKAROUNDS");
-  if (g.workarounds) {
-    /* known bug 1: fws_buf_put(b, s, 0) on a buffer never grown does memcpy(NULL + 0, s, 0),
-    ** undefined behaviour (UBSan: "applying zero offset to null pointer"); the first string
-    ** decoded that starts with an escape does it. Grown buffers step around it. */
-    fws_buf_grow(&g.ctx.scratch, 64);
-    fws_buf_grow(&g.ctx.out, 64);
-  }
   g.cjson = LUA_NOREF;
   if (!getenv("FWS_FUZZ_NO_CJSON")) {
     /* cjson, when installed, is the differential peer for `unknown`: strict numbers */
