@@ -45,15 +45,15 @@ static void set_integer(fws_num *out, uint64_t u, int neg) {
 /* A number written with a fraction or an exponent (1.0, 1e2, 25.0e-1) is integral when no digit
 ** other than 0 falls after the decimal point once the exponent has moved it; its value is then
 ** computed from the digits, exactly (the double may have rounded: -9223372036854775809.0). */
-static void exact_integral(fws_num *out, const char *is, const char *ie, const char *fs, const char *fe, long exp,
+static void exact_integral(fws_num *out, const char *is, const char *ie, const char *fs, const char *fe, int64_t exp,
                            int neg) {
   size_t nint = (size_t)(ie - is), nfrac = fs ? (size_t)(fe - fs) : 0, n = nint + nfrac;
-  long point = (long)nint + exp; /* digits before this index are the integer part */
+  int64_t point = (int64_t)nint + exp; /* digits before this index are the integer part */
   uint64_t u = 0;
   int overflow = 0;
   for (size_t k = 0; k < n; k++) {
     unsigned dgt = (unsigned)((k < nint ? is[k] : fs[k - nint]) - '0');
-    if ((long)k >= point) {
+    if ((int64_t)k >= point) {
       if (dgt) return; /* a fraction: not integral */
       continue;
     }
@@ -61,7 +61,7 @@ static void exact_integral(fws_num *out, const char *is, const char *ie, const c
     else u = u * 10 + dgt;
   }
   out->integral = 1;
-  for (long z = (long)n; z < point && u && !overflow; z++) {
+  for (int64_t z = (int64_t)n; z < point && u && !overflow; z++) {
     if (u > UINT64_MAX / 10) overflow = 1;
     else u *= 10;
   }
@@ -89,14 +89,15 @@ size_t fws_parse_number(const char *p, const char *end, fws_num *out) {
     frac_end = s;
     has_frac = 1;
   }
-  long exp = 0;
+  int64_t exp = 0;
   if (s < end && (*s == 'e' || *s == 'E')) {
     s++;
     int eneg = 0;
     if (s < end && (*s == '+' || *s == '-')) eneg = *s == '-', s++;
     const char *es = s;
     while (s < end && *s >= '0' && *s <= '9') {
-      if (exp < 100000) exp = exp * 10 + (*s - '0');
+      /* saturates far above any text's digit count, so the integral test stays exact */
+      if (exp < 100000000000000000LL) exp = exp * 10 + (*s - '0');
       s++;
     }
     if (s == es) return 0;
@@ -132,7 +133,7 @@ size_t fws_parse_number(const char *p, const char *end, fws_num *out) {
     if (++digits > 19) break;
     m = m * 10 + (uint64_t)(*c - '0');
   }
-  long e10 = exp;
+  int64_t e10 = exp;
   if (has_frac && digits <= 19) {
     for (const char *c = frac_start; c < frac_end; c++) {
       if (digits == 0 && *c == '0') {
