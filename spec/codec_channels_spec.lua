@@ -202,3 +202,16 @@ describe("codec: Hume EVI chat (one server message: an 8-member union)", functio
     assert.equal("SessionSettings", info.variant)
   end)
 end)
+
+describe("codec: a channel side with no messages", function()
+  it("decodes nothing, saying so", function()
+    if not helper.needs_fixtures(pending) then return end
+    local ch = assert(helper.fernws.load(helper.fixture("fern-websocket"))):channel("empty.empty-realtime")
+    local id, err, errs = ch:decode("{}")
+    assert.is_nil(id)
+    assert.equal("cannot decode the message: this side of the channel receives no messages", err)
+    assert.equal(1, #errs)
+    assert.is_nil((ch:decode("{}", "client")))
+    assert.has_error(function() ch:encode("x", {}) end, "unknown message 'x' (channel empty.empty-realtime has: none)")
+  end)
+end)

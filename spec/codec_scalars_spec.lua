@@ -126,6 +126,9 @@ describe("codec: integer types", function()
     end
     assert.matches("out of range for integer", (u.decode_error(api, "types.Int", "1e10")), 1, true)
     assert.matches("out of range for integer", (u.decode_error(api, "types.Int", "1e99999")), 1, true)
+    -- the exponent is read in full: this is about 10^-899995, not 100000
+    assert.matches("expected an integer", (u.decode_error(api, "types.Int", "1" .. string.rep("0", 100005) .. "e-1000000")), 1, true)
+    assert.equal(100000, (api:decode("types.Int", "1" .. string.rep("0", 100005) .. "e-100000")))
   end)
 
   it("long is int64, exact to the last digit both ways (2^53 + 1, the bounds)", function()
