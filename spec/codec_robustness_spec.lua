@@ -119,6 +119,79 @@ describe("codec: bad bytes never raise", function()
   end)
 end)
 
+describe("codec: check, encode and decode agree", function()
+  local api = u.api()
+  local null = fernws.null
+  local rnd = u.rng(12345)
+  local keys = { "x", "y", "type", "kind", "id", "value", "text", "point", "likesToWoof", "lives", "a", "b", "next",
+    "children", "req", "opt", "nul", "optnul", "any", "lit", "flag", "name", "at", "z", "_t", "x-y", "1st", "n", "session" }
+  local strs = { "a", "b", "dog", "cat", "fixed", "count", "note", "boxed", "empty", "red", "<", ">=", "2024-01-15T10:30:00Z",
+    "2024-02-29", "123e4567-e89b-12d3-a456-426614174000", "YQ==", "123", "-5", "1", "x", "", "only", "tick", "é", "welcome" }
+  local nums = { 0, 1, -1, 2, 2147483648, math.maxinteger, math.mininteger, 1.5, 1.0, -0.0, 100, 0.1, 2 ^ 63, 3 }
+  local function gen(depth)
+    local r = depth > 3 and rnd(5) or rnd(10)
+    if r == 1 or r == 5 then return strs[rnd(#strs)]
+    elseif r == 2 then return nums[rnd(#nums)]
+    elseif r == 3 then return rnd(2) == 1
+    elseif r == 4 then return null
+    end
+    local t = {}
+    if r <= 7 then
+      for i = 1, rnd(4) - 1 do t[i] = gen(depth + 1) end
+    else
+      for _ = 1, rnd(4) - 1 do t[keys[rnd(#keys)]] = gen(depth + 1) end
+    end
+    return t
+  end
+
+  -- random values against every type: check and encode give the same verdict; what encode writes,
+  -- decode reads (strictly too), check accepts, and it is stable from there on
+  local function agree(check, encode, decode)
+    local v = gen(0)
+    local ok = check(v)
+    local eok, text = pcall(encode, v)
+    assert(ok == eok, "check and encode disagree: " .. tostring(text))
+    if not ok then return 0 end
+    local back, info = decode(text)
+    assert(type(info) == "table", "decode refuses what encode wrote: " .. text .. ": " .. tostring(info))
+    assert(decode(text, true) ~= nil or back == nil, "strict decode refuses what encode wrote: " .. text)
+    assert(check(back), "check refuses what decode read from " .. text)
+    local again = decode(encode(back))
+    assert(u.same(back, again), "not stable: " .. text)
+    return 1
+  end
+
+  it("on every type of the codec definition", function()
+    local names = api:types()
+    table.sort(names)
+    local accepted = 0
+    for _ = 1, 30000 do
+      local ty = names[rnd(#names)]
+      accepted = accepted + agree(function(v) return (api:check(ty, v)) end,
+        function(v) return api:encode(ty, v) end,
+        function(text, strict) return api:decode(ty, text, strict and { strict = true } or nil) end)
+    end
+    assert.is_true(accepted > 1000, "only " .. accepted .. " random values were valid")
+  end)
+
+  it("on every message of the chat channel, both sides", function()
+    local ch = api:channel("chat")
+    local ids = { "hello", "say", "ping", "welcome", "said", "pong", "event" }
+    local origin = { hello = "client", say = "client", ping = "client", welcome = "server", said = "server",
+      pong = "server", event = "server" }
+    for _ = 1, 5000 do
+      local id = ids[rnd(#ids)]
+      agree(function(v) return (ch:check(id, v)) end, function(v) return ch:encode(id, v) end,
+        function(text, strict)
+          local got, value, info = ch:decode(text, { origin = origin[id], strict = strict })
+          if got == nil then return nil, value end
+          -- another message of the same side may take the text first: it must be valid as that one
+          return value, info
+        end)
+    end
+  end)
+end)
+
 describe("codec: limits", function()
   local api = u.api()
 
