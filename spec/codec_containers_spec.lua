@@ -129,6 +129,14 @@ describe("codec: set", function()
     assert.matches("[2]: is a duplicate", (u.decode_error(api, "types.Points", '[{"x":1,"y":2},{"y":2,"x":1}]')), 1, true)
   end)
 
+  it("tells [] from {} (fernws.array_mt), at any depth", function()
+    assert.is_table((api:decode("types.AnySet", "[[],{}]")))
+    assert.is_table((api:decode("types.AnySet", '[{"a":[]},{"a":{}}]')))
+    assert.is_true(api:check("types.AnySet", { {}, setmetatable({}, fernws.array_mt) }))
+    assert.matches("[2]: is a duplicate", (u.decode_error(api, "types.AnySet", "[[],[]]")), 1, true)
+    assert.matches("[2]: is a duplicate", (u.decode_error(api, "types.AnySet", "[{},{}]")), 1, true)
+  end)
+
   it("finds duplicates among many elements", function()
     local t = {}
     for i = 1, 5000 do t[i] = "s" .. i end

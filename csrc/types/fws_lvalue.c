@@ -75,7 +75,15 @@ static int equal_value(lua_State *L, int a, int b, int depth) {
     nb++;
     lua_pop(L, 1);
   }
-  return na == nb;
+  if (na != nb) return 0;
+  /* [] and {} are both empty tables: fernws.array_mt on one of them tells them apart */
+  if (na == 0) {
+    int ma = lua_getmetatable(L, a), mb = lua_getmetatable(L, b);
+    int same = ma == mb && (!ma || lua_rawequal(L, -1, -2));
+    lua_pop(L, ma + mb);
+    return same;
+  }
+  return 1;
 }
 
 typedef struct entry {
