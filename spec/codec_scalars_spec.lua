@@ -396,6 +396,14 @@ describe("codec: unknown", function()
     assert.equal('["\\xff"]: a key is not valid UTF-8', u.check_error(api, "types.Any", { ["\xff"] = 1 }).message)
   end)
 
+  it("refuses a table whose key 1 is there as an integer and as a string (JSON would hold \"1\" twice)", function()
+    assert.same({ path = "x[1]", expected = "JSON value", got = "integer",
+      message = "x[1]: the key 1 is there both as an integer and as a string" },
+      u.check_error(api, "types.Any", { x = { [1] = "a", ["1"] = "b" } }))
+    local text = api:encode("types.Any", { [2] = "a", ["1"] = "b" })
+    assert.same({ ["2"] = "a", ["1"] = "b" }, require("cjson").decode(text))
+  end)
+
   it("refuses a table that contains itself, but not one that appears twice", function()
     local t = { name = "loop" }
     t.self = t

@@ -727,9 +727,20 @@ static int enc_unknown(enc *e, int idx) {
         if (put_string(e->out, k, kl) < 0) r = fail(e, "JSON value", "string", "a key is not valid UTF-8%s", "");
       } else if (lua_isinteger(L, kidx)) {
         fws_path_index(&e->path, lua_tointeger(L, kidx));
-        fws_buf_putc(e->out, '"');
-        put_int(e->out, (int64_t)lua_tointeger(L, kidx));
-        fws_buf_putc(e->out, '"');
+        char num[24];
+        size_t nl = fws_fmt_int((int64_t)lua_tointeger(L, kidx), num);
+        num[nl] = '\0';
+        /* t[1] and t["1"] would both be written "1": JSON with the key twice */
+        lua_pushlstring(L, num, nl);
+        int twice = lua_rawget(L, idx) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (twice) {
+          r = fail(e, "JSON value", "integer", "the key %s is there both as an integer and as a string", num);
+        } else {
+          fws_buf_putc(e->out, '"');
+          fws_buf_put(e->out, num, nl);
+          fws_buf_putc(e->out, '"');
+        }
       } else {
         fws_path_none(&e->path);
         r = fail(e, "JSON value", fws_lua_got(L, kidx), "a key must be a string or an integer, got %s",
