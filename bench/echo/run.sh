@@ -325,10 +325,10 @@ profile() {  # profile NAME SERVER(c|fernws) WHO(client|server) INFLIGHT
   stop_server
   awk '/^rate /{ printf "   (%.0f rt/s while profiled)\n", $2 }' "$TMP/client.out"
   echo "   by library:"
-  perf report -i "$data" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9.]+%' | head -8
+  { perf report -i "$data" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9.]+%' | head -8; } || true
   echo "   top symbols outside the kernel (percent of all samples):"
   perf report -i "$data" --stdio --no-children --sort dso,sym 2>/dev/null |
-    grep -E '^ +[0-9.]+%' | grep -v '\[k\]' | head -25
+    grep -E '^ +[0-9.]+%' | grep -v '\[k\]' | head -25 || true
 }
 
 if [ "$PROFILE" = 1 ] || { [ "$PROFILE" = auto ] && [ "$MISSED" = 1 ]; }; then

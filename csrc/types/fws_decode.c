@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "types/fws_codec.h"
+#include "types/fws_expect.h"
 #include "types/fws_formats.h"
 #include "types/fws_lvalue.h"
 #include "types/fws_memo.h"
@@ -342,7 +343,7 @@ static int check_string(dec *d, const fws_ct *t, const char *s, size_t n) {
   default: break;
   }
   if (!ok) {
-    fws_verrs_add(d->errs, &d->path, t->label, "string", "is not a valid %s", t->label);
+    fws_verrs_add(d->errs, &d->path, t->label, "string", "is not %s", fws_expect_string(t));
     return -1;
   }
   if (t->rules && !fws_rules_string(t->rules, d->ctx->match_data, s, n, d->errs, &d->path)) return -1;
@@ -368,8 +369,10 @@ static int dec_enum(dec *d, const fws_ct *t) {
   if (parse_string(d, &s, &n)) return -1;
   if (fws_strhash_find(&t->u.en.hash, t->u.en.values, t->u.en.lens, s, n) < 0) {
     char ex[200];
-    fws_verrs_add(d->errs, &d->path, t->label, "string", "'%s' is not a value of %s", fws_excerpt(ex, sizeof ex, s, n, 40),
-                  t->label);
+    fws_textlist list;
+    fws_expect_values(t, &list);
+    fws_verrs_add(d->errs, &d->path, t->label, "string", "'%s' is not one of %s", fws_excerpt(ex, sizeof ex, s, n, 40),
+                  list.text);
     return -1;
   }
   lua_pushlstring(d->L, s, n);
@@ -483,7 +486,11 @@ static int push_map_key(dec *d, const fws_ct *kt, const char *s, size_t n) {
     return -1;
   case FWS_OP_ENUM:
     if (fws_strhash_find(&kt->u.en.hash, kt->u.en.values, kt->u.en.lens, s, n) < 0) {
-      fws_verrs_add(d->errs, &d->path, kt->label, "string", "the key is not a value of %s", kt->label);
+      char ex[200];
+      fws_textlist list;
+      fws_expect_values(kt, &list);
+      fws_verrs_add(d->errs, &d->path, kt->label, "string", "'%s' is not one of %s", fws_excerpt(ex, sizeof ex, s, n, 40),
+                    list.text);
       return -1;
     }
     break;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "types/fws_codec.h"
+#include "types/fws_expect.h"
 #include "types/fws_formats.h"
 #include "types/fws_lvalue.h"
 #include "types/fws_memo.h"
@@ -123,14 +124,7 @@ static int enc_string(enc *e, int idx, const fws_ct *t) {
   case FWS_OP_BIGINT: ok = fws_is_bigint(s, n); break;
   default: break;
   }
-  if (!ok) {
-    static const char *const what[] = {[FWS_OP_DATETIME] = "an RFC 3339 date-time (2024-01-31T12:00:00Z)",
-                                       [FWS_OP_DATE] = "a date (YYYY-MM-DD)",
-                                       [FWS_OP_UUID] = "a UUID (8-4-4-4-12 hex digits)",
-                                       [FWS_OP_BASE64] = "base64 text",
-                                       [FWS_OP_BIGINT] = "a decimal integer string"};
-    return fail(e, t->label, "string", "is not %s", what[t->op]);
-  }
+  if (!ok) return fail(e, t->label, "string", "is not %s", fws_expect_string(t));
   if (t->rules && !fws_rules_string(t->rules, e->ctx->match_data, s, n, e->errs, &e->path)) return -1;
   return 0;
 }
@@ -470,8 +464,7 @@ static int enc_enum(enc *e, int idx, const fws_ct *t) {
   const char *s = lua_tolstring(L, idx, &n);
   if (fws_strhash_find(&t->u.en.hash, t->u.en.values, t->u.en.lens, s, n) < 0) {
     fws_textlist list;
-    fws_textlist_init(&list);
-    for (uint32_t i = 0; i < t->u.en.n; i++) fws_textlist_add(&list, t->u.en.values[i], 1);
+    fws_expect_values(t, &list);
     char ex[200];
     fws_verrs_add(e->errs, &e->path, t->label, "string", "'%s' is not one of %s", fws_excerpt(ex, sizeof ex, s, n, 40),
                   list.text);
