@@ -7,7 +7,7 @@
 #include "types/fws_schema.h"
 
 fws_lapi *fws_lapi_check(lua_State *L, int idx) {
-  fws_lapi *a = luaL_checkudata(L, idx, FWS_API_MT);
+  fws_lapi *a = fws_lcheck(L, idx, &fws_key_api, FWS_API_MT);
   if (!a->api) luaL_error(L, "attempt to use a freed api");
   return a;
 }
@@ -87,6 +87,8 @@ int fws_lapi_load(lua_State *L) {
   memset(a, 0, sizeof *a);
   lua_getfield(L, LUA_REGISTRYINDEX, FWS_ARRAY_MT);
   a->codec.array_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  a->info_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   luaL_setmetatable(L, FWS_API_MT);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
@@ -112,6 +114,8 @@ static int api_gc(lua_State *L) {
   fws_buf_free(&a->codec.scratch);
   if (a->codec.array_mt_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, a->codec.array_mt_ref);
   a->codec.array_mt_ref = LUA_NOREF;
+  if (a->info_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, a->info_ref);
+  a->info_ref = LUA_NOREF;
   fws_schema_free(a->schema);
   a->schema = NULL;
   fws_api_free(a->api);
@@ -240,7 +244,6 @@ static void build_headers(lua_State *L, int idx) {
 static int api_index(lua_State *L) {
   fws_lapi *a = fws_lapi_check(L, 1);
   const char *k = luaL_checkstring(L, 2);
-  if (luaL_getmetafield(L, 1, "__methods") && lua_getfield(L, -1, k) != LUA_TNIL) return 1;
   const fws_api *api = a->api;
   if (strcmp(k, "name") == 0) lua_pushstring(L, api->name);
   else if (strcmp(k, "display_name") == 0) lua_pushstring(L, api->display_name);
@@ -267,7 +270,7 @@ static int api_tostring(lua_State *L) {
 
 void fws_lapi_open(lua_State *L) {
   /* no __close: channels, types and connections still use the model after the api goes out of scope */
-  static const luaL_Reg meta[] = {{"__gc", api_gc}, {"__index", api_index},
+  static const luaL_Reg meta[] = {{"__gc", api_gc},
                                   {"__tostring", api_tostring}, {NULL, NULL}};
   static const luaL_Reg methods[] = {{"channels", api_channels}, {"channel", api_channel},
                                      {"type", api_type}, {"types", api_types},
@@ -275,7 +278,6 @@ void fws_lapi_open(lua_State *L) {
                                      {"decode", fws_lapi_decode_type}, {NULL, NULL}};
   luaL_newmetatable(L, FWS_API_MT);
   luaL_setfuncs(L, meta, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__methods");
+  fws_lsetup_mt(L, &fws_key_api, methods, api_index);
   lua_pop(L, 1);
 }

@@ -9,7 +9,7 @@
 #include "types/fws_schema.h"
 
 fws_lchannel *fws_lchannel_check(lua_State *L, int idx) {
-  fws_lchannel *c = luaL_checkudata(L, idx, FWS_CHANNEL_MT);
+  fws_lchannel *c = fws_lcheck(L, idx, &fws_key_channel, FWS_CHANNEL_MT);
   if (!c->owner->api) luaL_error(L, "attempt to use a channel of a freed api");
   return c;
 }
@@ -205,7 +205,6 @@ static void build_auth_message(lua_State *L, int idx) {
 static int channel_index(lua_State *L) {
   fws_lchannel *c = fws_lchannel_check(L, 1);
   const char *k = luaL_checkstring(L, 2);
-  if (luaL_getmetafield(L, 1, "__methods") && lua_getfield(L, -1, k) != LUA_TNIL) return 1;
   const fws_channel *ch = c->ch;
   if (strcmp(k, "name") == 0) lua_pushstring(L, ch->name);
   else if (strcmp(k, "path") == 0) lua_pushstring(L, ch->path);
@@ -277,7 +276,7 @@ static int channel_tostring(lua_State *L) {
 
 
 void fws_lchannel_open(lua_State *L) {
-  static const luaL_Reg meta[] = {{"__index", channel_index}, {"__tostring", channel_tostring}, {NULL, NULL}};
+  static const luaL_Reg meta[] = {{"__tostring", channel_tostring}, {NULL, NULL}};
   static const luaL_Reg methods[] = {{"check", fws_lchannel_check_msg},
                                      {"encode", fws_lchannel_encode},
                                      {"decode", fws_lchannel_decode},
@@ -288,7 +287,6 @@ void fws_lchannel_open(lua_State *L) {
                                      {NULL, NULL}};
   luaL_newmetatable(L, FWS_CHANNEL_MT);
   luaL_setfuncs(L, meta, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__methods");
+  fws_lsetup_mt(L, &fws_key_channel, methods, channel_index);
   lua_pop(L, 1);
 }

@@ -113,16 +113,34 @@ int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *w
   return 3;
 }
 
-static void push_info(lua_State *L, const char *id, const char *variant) {
-  lua_createtable(L, 0, 2);
-  if (id) {
-    lua_pushstring(L, id);
-    lua_setfield(L, -2, "id");
+static const char no_key;
+
+void fws_lcodec_push_info(lua_State *L, fws_lapi *a, const char *id, const char *variant) {
+  /* ids and variant names are strings of the model and schema: their addresses are stable keys */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, a->info_ref);
+  const void *vk = variant ? (const void *)variant : &no_key, *ik = id ? (const void *)id : &no_key;
+  if (lua_rawgetp(L, -1, vk) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, vk);
   }
-  if (variant) {
-    lua_pushstring(L, variant);
-    lua_setfield(L, -2, "variant");
+  if (lua_rawgetp(L, -1, ik) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    if (id) {
+      lua_pushstring(L, id);
+      lua_setfield(L, -2, "id");
+    }
+    if (variant) {
+      lua_pushstring(L, variant);
+      lua_setfield(L, -2, "variant");
+    }
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, ik);
   }
+  lua_replace(L, -3);
+  lua_pop(L, 1);
 }
 
 /* {strict=, origin=} or an origin string */
@@ -189,7 +207,7 @@ int fws_lchannel_decode(lua_State *L) {
   const char *id = cc->messages[out.tag].id;
   lua_pushstring(L, id);
   lua_insert(L, -2);
-  push_info(L, id, out.variant);
+  fws_lcodec_push_info(L, c->owner, id, out.variant);
   return 3;
 }
 
@@ -234,6 +252,6 @@ int fws_lapi_decode_type(lua_State *L) {
     return n;
   }
   fws_verrs_free(&errs);
-  push_info(L, NULL, out.variant);
+  fws_lcodec_push_info(L, a, NULL, out.variant);
   return 2;
 }

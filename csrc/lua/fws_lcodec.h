@@ -12,6 +12,9 @@ const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, i
 ** what = printf(fmt, name) (formatted only then: the success path stays cheap). */
 void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
                        const char *name);
+/* The info table of a decoded message, {id = id, variant = variant}: one shared, read-only table
+** per (message, variant), so decoding allocates nothing for it. */
+void fws_lcodec_push_info(lua_State *L, fws_lapi *a, const char *id, const char *variant);
 /* After a failed decode: pushes nil, the error text and the error list; returns 3. */
 int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *what);
 

@@ -13,7 +13,7 @@ enum { UV_SUBS = 1, UV_ON, UV_CHANNEL, UV_INBOX, UV_SERVER, UV_AUTH, UV_COUNT = 
 enum { INBOX_MAX = 1024 };
 
 static fws_lconn *check_conn(lua_State *L, int idx) {
-  return luaL_checkudata(L, idx, FWS_CONN_MT);
+  return fws_lcheck(L, idx, &fws_key_conn, FWS_CONN_MT);
 }
 
 static int live(const fws_lconn *c) {
@@ -137,13 +137,7 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
   fws_verrs_free(&errs);
   const char *id = c->cc->messages[out.tag].id;
   int value = lua_gettop(L);
-  lua_createtable(L, 0, 2);
-  lua_pushstring(L, id);
-  lua_setfield(L, -2, "id");
-  if (out.variant) {
-    lua_pushstring(L, out.variant);
-    lua_setfield(L, -2, "variant");
-  }
+  fws_lcodec_push_info(L, c->api, id, out.variant);
   int info = value + 1;
   /* a task waiting in receive takes it first if it is what it waits for */
   if (c->recv_waiter && (strcmp(c->recv_id, "*") == 0 || strcmp(c->recv_id, id) == 0)) {
@@ -648,7 +642,6 @@ static int conn_receive(lua_State *L) {
 static int conn_index(lua_State *L) {
   fws_lconn *c = check_conn(L, 1);
   const char *k = luaL_checkstring(L, 2);
-  if (luaL_getmetafield(L, 1, "__methods") && lua_getfield(L, -1, k) != LUA_TNIL) return 1;
   if (strcmp(k, "state") == 0) lua_pushstring(L, state_name(c));
   else if (strcmp(k, "channel") == 0) lua_getiuservalue(L, 1, UV_CHANNEL);
   else if (strcmp(k, "url") == 0) lua_pushstring(L, c->where);
@@ -669,7 +662,7 @@ static int conn_tostring(lua_State *L) {
 }
 
 void fws_lconn_open(lua_State *L) {
-  static const luaL_Reg meta[] = {{"__index", conn_index}, {"__gc", conn_gc}, {"__close", conn_tbc},
+  static const luaL_Reg meta[] = {{"__gc", conn_gc}, {"__close", conn_tbc},
                                   {"__tostring", conn_tostring}, {NULL, NULL}};
   static const luaL_Reg methods[] = {{"publish", conn_publish}, {"send_binary", conn_send_binary},
                                      {"send_text", conn_send_text}, {"subscribe", conn_subscribe},
@@ -677,7 +670,6 @@ void fws_lconn_open(lua_State *L) {
                                      {NULL, NULL}};
   luaL_newmetatable(L, FWS_CONN_MT);
   luaL_setfuncs(L, meta, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__methods");
+  fws_lsetup_mt(L, &fws_key_conn, methods, conn_index);
   lua_pop(L, 1);
 }

@@ -13,7 +13,7 @@
 enum { SUV_ON = 1, SUV_SUBS, SUV_CHANNEL, SUV_PEERS, SUV_COUNT = 4 };
 
 static fws_lserver *check_server(lua_State *L, int idx) {
-  return luaL_checkudata(L, idx, FWS_SERVER_MT);
+  return fws_lcheck(L, idx, &fws_key_server, FWS_SERVER_MT);
 }
 
 static int hexval(int c) {
@@ -591,7 +591,6 @@ static int srv_peers(lua_State *L) {
 static int srv_index(lua_State *L) {
   fws_lserver *S = check_server(L, 1);
   const char *k = luaL_checkstring(L, 2);
-  if (luaL_getmetafield(L, 1, "__methods") && lua_getfield(L, -1, k) != LUA_TNIL) return 1;
   if (strcmp(k, "port") == 0) {
     if (S->srv && !S->closed) lua_pushinteger(L, fws_server_port(S->srv));
     else lua_pushnil(L);
@@ -632,13 +631,12 @@ void fws_lserver_forget_peer(lua_State *L, int srv_idx, int peer_idx) {
 }
 
 void fws_lserver_open(lua_State *L) {
-  static const luaL_Reg meta[] = {{"__index", srv_index}, {"__gc", srv_gc}, {"__close", srv_tbc},
+  static const luaL_Reg meta[] = {{"__gc", srv_gc}, {"__close", srv_tbc},
                                   {"__tostring", srv_tostring}, {NULL, NULL}};
   static const luaL_Reg methods[] = {{"on", srv_on}, {"subscribe", srv_subscribe}, {"publish", srv_publish},
                                      {"peers", srv_peers}, {"close", srv_close}, {NULL, NULL}};
   luaL_newmetatable(L, FWS_SERVER_MT);
   luaL_setfuncs(L, meta, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__methods");
+  fws_lsetup_mt(L, &fws_key_server, methods, srv_index);
   lua_pop(L, 1);
 }

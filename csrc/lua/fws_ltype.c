@@ -4,7 +4,7 @@
 #include "lua/fws_lua.h"
 
 static fws_ltype *check_type(lua_State *L, int idx) {
-  fws_ltype *t = luaL_checkudata(L, idx, FWS_TYPE_MT);
+  fws_ltype *t = fws_lcheck(L, idx, &fws_key_type, FWS_TYPE_MT);
   if (!t->owner->api) luaL_error(L, "attempt to use a type of a freed api");
   return t;
 }
@@ -220,8 +220,10 @@ static int type_tostring(lua_State *L) {
 }
 
 void fws_ltype_open(lua_State *L) {
-  static const luaL_Reg meta[] = {{"__index", type_index}, {"__tostring", type_tostring}, {NULL, NULL}};
+  static const luaL_Reg meta[] = {{"__tostring", type_tostring}, {NULL, NULL}};
+  static const luaL_Reg none[] = {{NULL, NULL}};
   luaL_newmetatable(L, FWS_TYPE_MT);
   luaL_setfuncs(L, meta, 0);
+  fws_lsetup_mt(L, &fws_key_type, none, type_index);
   lua_pop(L, 1);
 }

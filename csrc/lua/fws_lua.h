@@ -21,6 +21,7 @@ typedef struct fws_lapi {
   fws_api *api;
   struct fws_schema *schema;
   fws_codec_ctx codec;  /* scratch buffers reused by every check/encode/decode of this api */
+  int info_ref;         /* registry ref: the shared info tables of decoded messages */
 } fws_lapi;
 
 /* Registry key of the table that marks arrays (fernws.array_mt). */
@@ -36,6 +37,16 @@ typedef struct fws_ltype {
   const fws_type *t;
   fws_lapi *owner;
 } fws_ltype;
+
+/* Registry keys (their addresses) of the handle metatables: checks compare by pointer, with no
+** string look-up on every method call. */
+extern const char fws_key_api, fws_key_channel, fws_key_type, fws_key_conn, fws_key_server;
+
+/* luaL_checkudata, faster: the metatable registered under key (raises naming tname otherwise). */
+void *fws_lcheck(lua_State *L, int idx, const void *key, const char *tname);
+/* Makes the metatable at the top the one of key, with __index looking up methods first (a raw
+** get in an upvalue table) and then calling fields(L) for what is not a method. */
+void fws_lsetup_mt(lua_State *L, const void *key, const luaL_Reg *methods, lua_CFunction fields);
 
 /* Module parts: each registers its metatable. */
 void fws_lapi_open(lua_State *L);

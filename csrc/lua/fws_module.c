@@ -7,6 +7,39 @@
 
 int luaopen_fernws(lua_State *L);
 
+const char fws_key_api, fws_key_channel, fws_key_type, fws_key_conn, fws_key_server;
+
+void *fws_lcheck(lua_State *L, int idx, const void *key, const char *tname) {
+  void *p = lua_touserdata(L, idx);
+  if (p && lua_getmetatable(L, idx)) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+    int ok = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (ok) return p;
+  }
+  luaL_typeerror(L, idx, tname);
+  return NULL;
+}
+
+static int index_fn(lua_State *L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  lua_CFunction fields = lua_tocfunction(L, lua_upvalueindex(2));
+  return fields ? fields(L) : 0;
+}
+
+void fws_lsetup_mt(lua_State *L, const void *key, const luaL_Reg *methods, lua_CFunction fields) {
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  if (fields) lua_pushcfunction(L, fields);
+  else lua_pushnil(L);
+  lua_pushcclosure(L, index_fn, 2);
+  lua_setfield(L, -2, "__index");
+}
+
 /* fernws.mock(channel, opts): the Lua-side mock server (lua/fernws/mock.lua), loaded on first use. */
 static int l_mock(lua_State *L) {
   int n = lua_gettop(L);
