@@ -204,16 +204,19 @@ function Proc:alive()
   return not st:match("^%d+ %b() Z")
 end
 
--- Ends the process (SIGTERM to timeout, which passes it on; then SIGKILL), reaps it, removes files.
--- Idempotent.
+-- Ends the process: the signal (TERM by default; KILL for a crash) goes to its process group,
+-- which coreutils timeout made its own (timeout and the command under it); then it is reaped and
+-- its files removed. Idempotent.
 function Proc:kill(sig)
   if self.dead then return end
   self.dead = true
-  os.execute("kill -" .. (sig or "TERM") .. " " .. self.pid .. " 2>/dev/null")
+  os.execute("kill -" .. (sig or "TERM") .. " -" .. self.pid .. " 2>/dev/null") -- the group
   local deadline = helper.now() + 3
   while self:alive() and helper.now() < deadline do os.execute("sleep 0.01") end
-  if self:alive() then os.execute("kill -KILL " .. self.pid .. " 2>/dev/null") end
-  self.pipe:close()
+  if self:alive() then os.execute("kill -KILL -" .. self.pid .. " 2>/dev/null") end
+  deadline = helper.now() + 2
+  while self:alive() and helper.now() < deadline do os.execute("sleep 0.01") end
+  if not self:alive() then self.pipe:close() end -- reaps it (never waits on a live one)
   self:read()
   os.remove(self.out)
   os.remove(self.err)
@@ -269,7 +272,7 @@ function helper.stuck_listener()
   }, "\n")
   local proc, first = helper.spawn_proc(helper.python .. " -c " .. helper.q(code))
   proc.port = math.tointeger(first.port)
-  proc.url = "ws://127.0.0.1:" .. first.port
+  proc.url = "ws://127.0.0.1:" .. proc.port
   return proc
 end
 
