@@ -95,6 +95,18 @@ describe("codec: list", function()
     assert.equal("null", select(2, u.decode_error(api, "types.Ints", "null")).got)
   end)
 
+  it("keeps an optional element's null in its place, as fernws.null", function()
+    local v = api:decode("types.OptInts", "[1,null,3]")
+    assert.equal(3, #v)
+    assert.equal(fernws.null, v[2])
+    assert.is_true(api:check("types.OptInts", v))
+    assert.equal("[1,null,3]", api:encode("types.OptInts", v))
+    assert.same({ null }, (api:decode("types.OptInts", "[null]")))
+    -- a map has no places: an optional value's null is an absent key
+    assert.same({ b = 1 }, (api:decode("types.OptMap", '{"a":null,"b":1}')))
+    assert.equal('{"a":null}', api:encode("types.OptMap", { a = null }))
+  end)
+
   it("carries 100,000 elements both ways", function()
     local big = {}
     for i = 1, 100000 do big[i] = i * 7 end

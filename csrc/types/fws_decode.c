@@ -429,6 +429,11 @@ static int dec_list(dec *d, const fws_ct *t) {
       skip_ws(d);
       fws_path_index(&d->path, ++i);
       if (dec_value(d, t->u.elem)) goto fail;
+      if (lua_isnil(L, -1)) {
+        /* an optional element's null: kept as fernws.null, or the list would have a hole */
+        lua_pop(L, 1);
+        lua_pushlightuserdata(L, NULL);
+      }
       lua_rawseti(L, -2, i);
       d->path.n--;
       skip_ws(d);
