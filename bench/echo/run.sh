@@ -10,7 +10,9 @@
 #   PROFILE [auto]  perf profile of the fernws client/server when a target is missed (1: always, 0: never)
 #   NICE [0]        run the measured processes with this nice value (e.g. -10 as root, to hold
 #                   the CPU against other load on a shared machine)
-#   FERNWS_BUILD    an existing fernws build directory to use instead of building bench/echo/build/module
+#   FERNWS_SOURCE [worktree]  build the module from the working tree, or "head": from `git archive
+#                   HEAD` (the committed tree; reproducible while others edit csrc/)
+#   FERNWS_BUILD    an existing fernws build directory to use instead of building one
 #
 # Builds (into bench/echo/build, git-ignored): the fernws module (Release, its own directory so
 # a concurrent build of build/ does not disturb it), echo_server and echo_client (gcc -O2), and
@@ -65,7 +67,15 @@ if [ -n "${FERNWS_BUILD:-}" ]; then
   [ -f "$MODDIR/fernws.so" ] || die "no fernws.so in $MODDIR"
 else
   MODDIR="$BUILD/module"
-  if ! { cmake -S "$ROOT" -B "$MODDIR" -DCMAKE_BUILD_TYPE=Release &&
+  SRC="$ROOT"
+  if [ "${FERNWS_SOURCE:-worktree}" = head ]; then
+    SRC="$BUILD/head-src"
+    MODDIR="$BUILD/module-head"
+    rm -rf "$SRC"
+    mkdir -p "$SRC"
+    git -C "$ROOT" archive HEAD CMakeLists.txt csrc lua | tar -x -C "$SRC"
+  fi
+  if ! { cmake -S "$SRC" -B "$MODDIR" -DCMAKE_BUILD_TYPE=Release &&
          cmake --build "$MODDIR" -j "$(nproc)" --target fernws; } >"$BUILD/module.log" 2>&1; then
     cat "$BUILD/module.log" >&2
     die "building the fernws module failed"
@@ -81,12 +91,13 @@ if ! (cd "$HERE" && node -e 'process.exit(require("ws/package.json").version.sta
     { cat "$BUILD/npm.log" >&2; die "npm install ws@8 failed"; }
 fi
 export LUA_CPATH="$MODDIR/?.so;;"
-export LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;;"
+export LUA_PATH="${SRC:-$ROOT}/lua/?.lua;${SRC:-$ROOT}/lua/?/init.lua;;"
 lua5.4 -e 'require "fernws"' || die "lua5.4 cannot load the fernws module from $MODDIR"
 
 WS_VERSION=$(cd "$HERE" && node -e 'console.log(require("ws/package.json").version)')
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
-DIRTY=$(git -C "$ROOT" status --porcelain -- csrc lua 2>/dev/null | wc -l)
+DIRTY=0
+[ "${FERNWS_SOURCE:-worktree}" = head ] || [ -n "${FERNWS_BUILD:-}" ] || DIRTY=$(git -C "$ROOT" status --porcelain -- csrc lua 2>/dev/null | wc -l)
 echo "machine: $(nproc) cores, $(uname -r), libwebsockets $(pkg-config --modversion libwebsockets)," \
      "$(lua5.4 -v 2>&1 | cut -d' ' -f1-2), node $(node --version), ws $WS_VERSION"
 echo "fernws: commit $COMMIT$([ "$DIRTY" -gt 0 ] && echo " + $DIRTY locally modified files in csrc/ lua/"), module $MODDIR/fernws.so"
@@ -304,16 +315,21 @@ fi
 
 # ---- where the time goes ----
 
+# The hot path of the fernws side, inclusive (callees counted), from DWARF call graphs.
+HOT_SYMS="fws_loop_run lws_service __GI___poll deliver fws_lconn_event fws_decode_dispatch fws_lstate_call conn_publish
+fws_lcodec_encode fws_conn_send fws_ev_push fws_conn_on_rx fws_conn_on_writeable lws_write __libc_send __libc_recv
+lws_cancel_service fws_loop_new"
+
 profile() {  # profile NAME SERVER(c|fernws) WHO(client|server) INFLIGHT
   local name=$1 server=$2 who=$3 inflight=$4 data="$TMP/perf.data"
   start_server "$server"
   echo
-  echo "-- perf: the fernws $who, $name, $inflight in flight (self time, top symbols)"
+  echo "-- perf: the fernws $who, $name, $inflight in flight"
   if [ "$who" = client ]; then
-    perf record -q -F 2999 -g -o "$data" -- lua5.4 "$HERE/fernws_client.lua" "ws://127.0.0.1:$SPORT" "$inflight" "$SECS" "$WARM" \
+    perf record -q -F 999 --call-graph dwarf,16384 -o "$data" -- lua5.4 "$HERE/fernws_client.lua" "ws://127.0.0.1:$SPORT" "$inflight" "$SECS" "$WARM" \
       >"$TMP/client.out" 2>"$TMP/perf.err" || { cat "$TMP/perf.err" >&2; stop_server; return 0; }
   else
-    perf record -q -F 2999 -g -o "$data" -p "$SPID" >"$TMP/perf.out" 2>"$TMP/perf.err" &
+    perf record -q -F 999 --call-graph dwarf,16384 -o "$data" -p "$SPID" >"$TMP/perf.out" 2>"$TMP/perf.err" &
     local ppid=$!
     PIDS+=("$ppid")
     sleep 0.3
@@ -323,12 +339,18 @@ profile() {  # profile NAME SERVER(c|fernws) WHO(client|server) INFLIGHT
     forget_pid "$ppid"
   fi
   stop_server
-  awk '/^rate /{ printf "   (%.0f rt/s while profiled)\n", $2 }' "$TMP/client.out"
-  echo "   by library:"
-  { perf report -i "$data" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9.]+%' | head -8; } || true
-  echo "   top symbols outside the kernel (percent of all samples):"
-  perf report -i "$data" --stdio --no-children --sort dso,sym 2>/dev/null |
-    grep -E '^ +[0-9.]+%' | grep -v '\[k\]' | head -25 || true
+  awk '/^rate /{ printf "   %.0f rt/s while profiled", $2 } /^cpu_us_per_rt /{ printf ", client %.2f us CPU per round trip", $2 } END { print "" }' "$TMP/client.out"
+  echo "   by library (self time):"
+  { perf report -i "$data" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9.]+%' | head -7; } || true
+  echo "   fernws hot path (inclusive: the function and what it calls, percent of the process's samples):"
+  perf report -i "$data" --stdio --children --sort sym 2>/dev/null | grep -E '^ +[0-9.]+%' >"$TMP/children" || true
+  local s
+  for s in $HOT_SYMS; do
+    awk -v s="$s" '{ sym = $NF; if (sym == "(inlined)") sym = $(NF-1) } sym == s { printf "     %7s  %s\n", $1, s; exit }' "$TMP/children"
+  done
+  echo "   top self time outside the kernel:"
+  { perf report -i "$data" --stdio --no-children --sort dso,sym 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | grep -v '\[k\]' | head -12; } || true
 }
 
 if [ "$PROFILE" = 1 ] || { [ "$PROFILE" = auto ] && [ "$MISSED" = 1 ]; }; then
