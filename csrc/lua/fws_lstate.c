@@ -266,18 +266,27 @@ static int default_on_error(lua_State *L) {
 
 void fws_lstate_open(lua_State *L, int module_idx) {
   module_idx = lua_absindex(L, module_idx);
-  fws_lstate *s = lua_newuserdatauv(L, sizeof *s, 0);
-  memset(s, 0, sizeof *s);
-  if (luaL_newmetatable(L, FWS_STATE_MT)) {
-    lua_pushcfunction(L, state_gc);
-    lua_setfield(L, -2, "__gc");
+  /* One state per Lua state. The module may be opened again (package.loaded.fernws = nil, as
+  ** busted does between spec files): the new module table shares the loop, its connections and
+  ** tasks. A second state would orphan the first, whose __gc frees the loop under connection
+  ** objects that still point at it. */
+  lua_getfield(L, LUA_REGISTRYINDEX, FWS_STATE_KEY);
+  int have = luaL_testudata(L, -1, FWS_STATE_MT) != NULL;
+  lua_pop(L, 1);
+  if (!have) {
+    fws_lstate *s = lua_newuserdatauv(L, sizeof *s, 0);
+    memset(s, 0, sizeof *s);
+    if (luaL_newmetatable(L, FWS_STATE_MT)) {
+      lua_pushcfunction(L, state_gc);
+      lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    lua_newtable(L);
+    s->refs = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_setfield(L, LUA_REGISTRYINDEX, FWS_STATE_KEY);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, FWS_TASKS_KEY);
   }
-  lua_setmetatable(L, -2);
-  lua_newtable(L);
-  s->refs = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_setfield(L, LUA_REGISTRYINDEX, FWS_STATE_KEY);
-  lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, FWS_TASKS_KEY);
   if (luaL_newmetatable(L, FWS_ERROR_MT)) {
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
