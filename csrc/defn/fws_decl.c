@@ -77,6 +77,8 @@ static void read_enum(fws_loader *ld, fws_type *t, const fws_node *d) {
   const fws_node *vals = fws_node_get(d, "enum");
   if (!fws_ld_expect_seq(ld, vals, "'enum'")) return;
   t->u.enumeration.values = fws_ld_alloc(ld, (vals->n ? vals->n : 1) * sizeof(fws_enum_value));
+  fws_strmap seen;
+  if (fws_strmap_init(&seen, &ld->api->arena, vals->n)) longjmp(ld->oom, 1);
   for (size_t i = 0; i < vals->n; i++) {
     const fws_node *v = vals->values[i];
     fws_enum_value ev = {0};
@@ -97,20 +99,16 @@ static void read_enum(fws_loader *ld, fws_type *t, const fws_node *d) {
       fws_ld_error(ld, v->pos, "an enum value must be a string or {value, name}");
       continue;
     }
-    int dup = 0;
-    for (size_t j = 0; j < t->u.enumeration.nvalues && !dup; j++)
-      dup = strcmp(t->u.enumeration.values[j].value, ev.value) == 0;
+    const fws_enum_value *dup = fws_strmap_put(&seen, ev.value, &t->u.enumeration.values[t->u.enumeration.nvalues]);
     if (dup) {
-      fws_ld_error(ld, v->pos, "duplicate enum value '%s'", ev.value);
+      fws_ld_error(ld, v->pos, "duplicate enum value '%s' (first at line %u)", ev.value, (unsigned)dup->pos.line);
       continue;
     }
     t->u.enumeration.values[t->u.enumeration.nvalues++] = ev;
   }
   const fws_node *dn = fws_node_get(d, "default");
   if (dn && fws_ld_expect_scalar(ld, dn, "an enum 'default'")) {
-    int found = 0;
-    for (size_t j = 0; j < t->u.enumeration.nvalues && !found; j++)
-      found = strcmp(t->u.enumeration.values[j].value, dn->str) == 0;
+    int found = fws_strmap_get(&seen, dn->str) != NULL;
     if (!found) fws_ld_error(ld, dn->pos, "enum default '%s' is not one of the values", dn->str);
     else t->u.enumeration.default_value = dn->str;
   }

@@ -6,6 +6,13 @@
 
 #include "defn/fws_model.h"
 
+/* Bounds that keep hostile definitions from exhausting the stack (nothing real comes close). */
+enum {
+  FWS_MAX_ALIAS_CHAIN = 64,     /* A: B, B: C, ... */
+  FWS_MAX_EXTENDS_DEPTH = 64,   /* A extends B extends C ... */
+  FWS_MAX_TYPE_NESTING = 32     /* list<list<...>> */
+};
+
 typedef struct fws_loader {
   fws_api *api;
   fws_load_opts opts;
@@ -16,6 +23,7 @@ typedef struct fws_loader {
   fws_vec channels;
   fws_vec refs;             /* every FWS_K_REF made, to bind */
   fws_vec ref_owners;       /* parallel to refs: the declaration each appears in */
+  fws_vec extending;        /* the objects whose extends are being flattened, outermost first */
 } fws_loader;
 
 void *fws_ld_alloc(fws_loader *ld, size_t size);

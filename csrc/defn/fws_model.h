@@ -10,6 +10,7 @@
 
 #include "defn/fws_arena.h"
 #include "defn/fws_diag.h"
+#include "defn/fws_strmap.h"
 #include "defn/fws_yaml.h"
 
 typedef enum fws_kind {
@@ -216,6 +217,7 @@ typedef struct fws_file {
   struct { const char *alias; const struct fws_file *file; fws_pos pos; } *imports;
   size_t nimports;
   fws_type **types; size_t ntypes;   /* declared here */
+  fws_strmap by_name;                /* short name -> declaration, for binding references */
   int is_api;             /* api.yml */
 } fws_file;
 

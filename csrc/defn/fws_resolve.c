@@ -9,9 +9,17 @@
 static fws_type unknown_type = {.kind = FWS_K_UNKNOWN, .index = -1};
 
 static const fws_type *find_in_file(const fws_file *f, const char *name) {
-  for (size_t i = 0; i < f->ntypes; i++)
-    if (strcmp(f->types[i]->short_name, name) == 0) return f->types[i];
-  return NULL;
+  return f->by_name.keys ? fws_strmap_get(&f->by_name, name) : NULL;
+}
+
+/* Each file's declarations by name, so binding stays linear in the number of references. */
+static void index_files(fws_loader *ld) {
+  fws_api *api = ld->api;
+  for (size_t i = 0; i < api->nfiles; i++) {
+    fws_file *f = api->files[i];
+    if (fws_strmap_init(&f->by_name, &api->arena, f->ntypes)) longjmp(ld->oom, 1);
+    for (size_t j = 0; j < f->ntypes; j++) fws_strmap_put(&f->by_name, f->types[j]->short_name, f->types[j]);
+  }
 }
 
 /* The nearest visible name to a misspelt one: local names, then alias.Name across imports. */
@@ -62,8 +70,9 @@ static void bind_ref(fws_loader *ld, fws_type *t) {
     target = find_in_file(f, text);
   }
   if (!target) {
-    char near[512];
-    suggest(f, text, near, sizeof near);
+    char near[512] = "";
+    /* a suggestion scans every visible name: only for as many errors as can be shown */
+    if (ld->api->diags.nerrors < 4 * FWS_MAX_ERRORS) suggest(f, text, near, sizeof near);
     if (near[0]) fws_ld_error(ld, t->pos, "unknown type '%s' (did you mean '%s'?)", text, near);
     else fws_ld_error(ld, t->pos, "unknown type '%s'", text);
     t->u.ref.target = &unknown_type;
@@ -87,27 +96,74 @@ const fws_type *fws_type_deref(const fws_type *t) {
   return d ? d : &unknown_type;
 }
 
-static void check_alias_cycles(fws_loader *ld) {
-  for (size_t i = 0; i < ld->types.n; i++) {
-    fws_type *t = ld->types.items[i];
-    if (t->kind != FWS_K_ALIAS) continue;
-    /* Floyd over the alias chain: cycles only through aliases and plain references */
-    const fws_type *slow = t, *fast = t;
+/* The alias declaration an alias names (through its reference), or NULL when it names anything
+** else: a chain of aliases is a path in which each declaration has one successor. */
+static fws_type *alias_next(const fws_type *t) {
+  const fws_type *x = t->u.alias.target;
+  if (x && x->kind == FWS_K_REF) x = x->u.ref.target;
+  return x && x->kind == FWS_K_ALIAS && x->index >= 0 ? (fws_type *)x : NULL;
+}
+
+static int pos_before(fws_pos a, fws_pos b) {
+  int c = strcmp(a.file ? a.file : "", b.file ? b.file : "");
+  if (c) return c < 0;
+  return a.line != b.line ? a.line < b.line : a.col < b.col;
+}
+
+/* Reports the cycle path[from..] once, at its first declaration in the files, and breaks it there. */
+static void break_cycle(fws_loader *ld, fws_vec *path, size_t from) {
+  size_t first = from;
+  for (size_t i = from; i < path->n; i++)
+    if (pos_before(((fws_type *)path->items[i])->pos, ((fws_type *)path->items[first])->pos)) first = i;
+  char chain[512];
+  size_t at = 0, n = path->n - from;
+  for (size_t k = 0; k <= n && at < sizeof chain; k++) {
+    const fws_type *t = path->items[from + (first - from + k) % n];
+    at += (size_t)snprintf(chain + at, sizeof chain - at, "%s%s", k ? " -> " : "", t->short_name);
+  }
+  fws_type *t = path->items[first];
+  ld->owner = t;
+  fws_ld_error(ld, t->pos, "type '%s' is a cyclic alias: %s (it never reaches a real type)", t->short_name, chain);
+  ld->owner = NULL;
+  t->u.alias.target = &unknown_type;
+}
+
+/* Cycles of aliases, and chains too long to follow, each found in one linear walk. */
+static void check_alias_chains(fws_loader *ld) {
+  fws_api *api = ld->api;
+  unsigned char *state = fws_ld_alloc(ld, api->ntypes + 1); /* 0 new, 1 on this walk, 2 done */
+  size_t *depth = fws_ld_alloc(ld, (api->ntypes + 1) * sizeof *depth);
+  fws_vec path = {0};
+  for (size_t i = 0; i < api->ntypes; i++) {
+    fws_type *t = api->types[i];
+    if (t->kind != FWS_K_ALIAS || state[i] == 2) continue;
+    fws_type *x;
     for (;;) {
-      for (int s = 0; s < 2 && fast; s++)
-        fast = fast->kind == FWS_K_ALIAS ? fast->u.alias.target
-               : fast->kind == FWS_K_REF ? fast->u.ref.target
-                                         : NULL;
-      slow = slow->kind == FWS_K_ALIAS ? slow->u.alias.target : slow->kind == FWS_K_REF ? slow->u.ref.target : NULL;
-      if (!fast || !slow) break;
-      if (fast == slow) {
-        ld->owner = t;
-        fws_ld_error(ld, t->pos, "type '%s' is a cyclic alias: it never reaches a real type", t->short_name);
-        ld->owner = NULL;
-        /* break the cycle so nothing later loops */
-        t->u.alias.target = &unknown_type;
-        break;
+      path.n = 0;
+      for (x = t; x && state[x->index] == 0; x = alias_next(x)) {
+        state[x->index] = 1;
+        fws_ld_push(ld, &path, x);
       }
+      if (!x || state[x->index] == 2) break;
+      size_t from = 0;
+      while (path.items[from] != x) from++;
+      break_cycle(ld, &path, from);
+      for (size_t k = 0; k < path.n; k++) state[((fws_type *)path.items[k])->index] = 0;
+    }
+    size_t d = x ? depth[x->index] : 0;
+    for (size_t k = path.n; k-- > 0;) {
+      fws_type *p = path.items[k];
+      if (++d > FWS_MAX_ALIAS_CHAIN) {
+        /* cut (and reported) every FWS_MAX_ALIAS_CHAIN steps: nothing later follows a long chain */
+        ld->owner = p;
+        fws_ld_error(ld, p->pos, "type '%s' starts a chain of more than %d aliases", p->short_name,
+                     FWS_MAX_ALIAS_CHAIN);
+        ld->owner = NULL;
+        p->u.alias.target = &unknown_type;
+        d = 1;
+      }
+      depth[p->index] = d;
+      state[p->index] = 2;
     }
   }
 }
@@ -130,18 +186,22 @@ static fws_type *extends_target(fws_loader *ld, fws_type *owner, fws_type *ref) 
   return (fws_type *)d;
 }
 
-static void add_prop(fws_loader *ld, fws_type *owner, fws_vec *all, fws_prop *p, const char *discriminant) {
-  for (size_t i = 0; i < all->n; i++) {
-    fws_prop *q = all->items[i];
-    if (strcmp(q->name, p->name) == 0) {
-      if (q == p) return; /* the same base reached twice (diamond) */
-      ld->owner = owner;
-      fws_ld_error(ld, p->pos, "property '%s' is defined twice in '%s' (also at %s:%u)", p->name,
-                   owner->short_name ? owner->short_name : "type", q->pos.file ? q->pos.file : "?",
-                   (unsigned)q->pos.line);
-      ld->owner = NULL;
-      return;
-    }
+/* Properties gathered for one object or union, each name once. */
+typedef struct prop_set {
+  fws_vec all;
+  fws_strmap names;
+} prop_set;
+
+static void add_prop(fws_loader *ld, fws_type *owner, prop_set *set, fws_prop *p, const char *discriminant) {
+  fws_prop *q = fws_strmap_get(&set->names, p->name);
+  if (q) {
+    if (q == p) return; /* the same base reached twice (diamond) */
+    ld->owner = owner;
+    fws_ld_error(ld, p->pos, "property '%s' is defined twice in '%s' (also at %s:%u)", p->name,
+                 owner->short_name ? owner->short_name : "type", q->pos.file ? q->pos.file : "?",
+                 (unsigned)q->pos.line);
+    ld->owner = NULL;
+    return;
   }
   if (discriminant && strcmp(p->name, discriminant) == 0) {
     ld->owner = owner;
@@ -149,52 +209,86 @@ static void add_prop(fws_loader *ld, fws_type *owner, fws_vec *all, fws_prop *p,
     ld->owner = NULL;
     return;
   }
-  fws_ld_push(ld, all, p);
+  fws_strmap_put(&set->names, p->name, p);
+  fws_ld_push(ld, &set->all, p);
 }
 
-static void collect_extends(fws_loader *ld, fws_type *owner, fws_type **ext, size_t n, fws_vec *all,
-                            const char *discriminant) {
+/* "A -> B -> C -> A": the objects being flattened, from base back to base. */
+static void cycle_text(fws_loader *ld, const fws_type *base, char *out, size_t size) {
+  size_t from = 0, at = 0;
+  while (from < ld->extending.n && ld->extending.items[from] != base) from++;
+  out[0] = '\0';
+  for (size_t i = from; i <= ld->extending.n && at < size; i++) {
+    const fws_type *t = i < ld->extending.n ? ld->extending.items[i] : base;
+    at += (size_t)snprintf(out + at, size - at, "%s%s", i > from ? " -> " : "", t->short_name ? t->short_name : "?");
+  }
+}
+
+/* Flattens the bases of owner into bases[] (NULL where unusable); returns how many properties they hold. */
+static size_t flatten_bases(fws_loader *ld, fws_type *owner, fws_type **ext, size_t n, fws_type **bases) {
+  size_t total = 0;
   for (size_t i = 0; i < n; i++) {
-    fws_type *base = extends_target(ld, owner, ext[i]);
+    fws_type *base = bases[i] = extends_target(ld, owner, ext[i]);
     if (!base) continue;
-    flatten_object(ld, base);
     if (base->resolving) {
+      char chain[512];
+      cycle_text(ld, base, chain, sizeof chain);
       ld->owner = owner;
-      fws_ld_error(ld, ext[i]->pos, "cyclic extends: '%s' extends itself through '%s'",
-                   owner->short_name ? owner->short_name : "type", base->short_name ? base->short_name : "?");
+      fws_ld_error(ld, ext[i]->pos, "cyclic extends: %s", chain);
       ld->owner = NULL;
+      bases[i] = NULL;
       continue;
     }
-    for (size_t j = 0; j < base->u.object.nall; j++)
-      add_prop(ld, owner, all, base->u.object.all[j], discriminant);
+    flatten_object(ld, base);
+    total += base->u.object.nall;
   }
+  return total;
 }
 
 static void flatten_object(fws_loader *ld, fws_type *t) {
   if (t->resolved || t->resolving) return;
+  t->resolved = 1;
+  if (ld->extending.n >= FWS_MAX_EXTENDS_DEPTH) {
+    /* flattened with its own properties only; the error stops the load */
+    ld->owner = t;
+    fws_ld_error(ld, t->pos, "'%s' is more than %d levels of extends deep", t->short_name ? t->short_name : "type",
+                 FWS_MAX_EXTENDS_DEPTH);
+    ld->owner = NULL;
+    t->u.object.nextends = 0;
+  }
   t->resolving = 1;
-  fws_vec all = {0};
-  collect_extends(ld, t, t->u.object.extends, t->u.object.nextends, &all, NULL);
+  fws_ld_push(ld, &ld->extending, t);
+  fws_type **bases = fws_ld_alloc(ld, (t->u.object.nextends + 1) * sizeof *bases);
+  size_t total = flatten_bases(ld, t, t->u.object.extends, t->u.object.nextends, bases) + t->u.object.nprops;
+  prop_set set = {{0}, {0}};
+  if (fws_strmap_init(&set.names, &ld->api->arena, total)) longjmp(ld->oom, 1);
+  for (size_t i = 0; i < t->u.object.nextends; i++)
+    for (size_t j = 0; bases[i] && j < bases[i]->u.object.nall; j++) add_prop(ld, t, &set, bases[i]->u.object.all[j], NULL);
   for (size_t i = 0; i < t->u.object.nprops; i++) {
     t->u.object.props[i].owner = t;
-    add_prop(ld, t, &all, &t->u.object.props[i], NULL);
+    add_prop(ld, t, &set, &t->u.object.props[i], NULL);
   }
-  t->u.object.all = (fws_prop **)all.items;
-  t->u.object.nall = all.n;
+  t->u.object.all = (fws_prop **)set.all.items;
+  t->u.object.nall = set.all.n;
+  ld->extending.n--;
   t->resolving = 0;
-  t->resolved = 1;
 }
 
 static void resolve_union(fws_loader *ld, fws_type *t) {
-  fws_vec base = {0};
   const char *disc = t->u.un.discriminant;
-  collect_extends(ld, t, t->u.un.extends, t->u.un.nextends, &base, disc);
+  fws_type **bases = fws_ld_alloc(ld, (t->u.un.nextends + 1) * sizeof *bases);
+  size_t total = flatten_bases(ld, t, t->u.un.extends, t->u.un.nextends, bases) + t->u.un.nbase;
+  prop_set base = {{0}, {0}};
+  if (fws_strmap_init(&base.names, &ld->api->arena, total)) longjmp(ld->oom, 1);
+  for (size_t i = 0; i < t->u.un.nextends; i++)
+    for (size_t j = 0; bases[i] && j < bases[i]->u.object.nall; j++)
+      add_prop(ld, t, &base, bases[i]->u.object.all[j], disc);
   for (size_t i = 0; i < t->u.un.nbase; i++) {
     t->u.un.base[i].owner = t;
     add_prop(ld, t, &base, &t->u.un.base[i], disc);
   }
-  t->u.un.all_base = (fws_prop **)base.items;
-  t->u.un.nall_base = base.n;
+  t->u.un.all_base = (fws_prop **)base.all.items;
+  t->u.un.nall_base = base.all.n;
   for (size_t i = 0; i < t->u.un.nvariants; i++) {
     fws_variant *v = &t->u.un.variants[i];
     if (!v->type) continue;
@@ -205,12 +299,11 @@ static void resolve_union(fws_loader *ld, fws_type *t) {
         fws_ld_error(ld, v->pos, "variant '%s': key '%s' clashes with the discriminant", v->value, v->key);
         ld->owner = NULL;
       }
-      for (size_t j = 0; j < base.n; j++)
-        if (strcmp(((fws_prop *)base.items[j])->name, v->key) == 0) {
-          ld->owner = t;
-          fws_ld_error(ld, v->pos, "variant '%s': key '%s' clashes with a base property", v->value, v->key);
-          ld->owner = NULL;
-        }
+      if (fws_strmap_get(&base.names, v->key)) {
+        ld->owner = t;
+        fws_ld_error(ld, v->pos, "variant '%s': key '%s' clashes with a base property", v->value, v->key);
+        ld->owner = NULL;
+      }
       continue;
     }
     if (d->kind != FWS_K_OBJECT) continue;
@@ -307,7 +400,14 @@ static void downgrade_unreachable(fws_loader *ld) {
 }
 
 static int cmp_type(const void *a, const void *b) {
-  return strcmp((*(fws_type *const *)a)->name, (*(fws_type *const *)b)->name);
+  const fws_type *x = *(fws_type *const *)a, *y = *(fws_type *const *)b;
+  int c = strcmp(x->name, y->name);
+  if (c) return c;
+  /* equal names: the earlier place first, so the later one is reported as the duplicate */
+  c = strcmp(x->pos.file ? x->pos.file : "", y->pos.file ? y->pos.file : "");
+  if (c) return c;
+  if (x->pos.line != y->pos.line) return x->pos.line < y->pos.line ? -1 : 1;
+  return x->pos.col < y->pos.col ? -1 : (x->pos.col > y->pos.col);
 }
 
 static int cmp_channel(const void *a, const void *b) {
@@ -344,12 +444,13 @@ void fws_ld_resolve(fws_loader *ld) {
       ld->owner = NULL;
     }
   }
+  index_files(ld);
   for (size_t i = 0; i < ld->refs.n; i++) {
     ld->owner = ld->ref_owners.items[i];
     bind_ref(ld, ld->refs.items[i]);
   }
   ld->owner = NULL;
-  check_alias_cycles(ld);
+  check_alias_chains(ld);
   for (size_t i = 0; i < api->ntypes; i++) {
     fws_type *t = api->types[i];
     if (t->kind == FWS_K_OBJECT) flatten_object(ld, t);

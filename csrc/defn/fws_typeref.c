@@ -27,12 +27,14 @@ typedef struct parser {
   const char *s;      /* the whole text */
   size_t len;
   int failed;
+  int one_line;       /* columns inside the text are exact only on one line */
+  int depth;          /* of '<' nesting, bounded against hostile input */
 } parser;
 
 static fws_pos at(const parser *p, size_t off) {
   fws_pos pos = p->node->pos;
-  /* exact for single-line scalars; a quoted one starts one column later */
-  if (!memchr(p->s, '\n', p->len)) pos.col += (uint32_t)off + (p->node->plain ? 0 : 1);
+  /* a quoted scalar's text starts one column after its quote */
+  if (p->one_line) pos.col += (uint32_t)off + (p->node->plain ? 0 : 1);
   return pos;
 }
 
@@ -104,7 +106,33 @@ static fws_type *parse_literal(parser *p, size_t open, size_t close) {
   return t;
 }
 
+static fws_type *parse_at(parser *p, size_t start, size_t end);
+
 static fws_type *parse(parser *p, size_t start, size_t end) {
+  if (p->depth >= FWS_MAX_TYPE_NESTING) {
+    char msg[80];
+    snprintf(msg, sizeof msg, "the type nests more than %d levels deep", FWS_MAX_TYPE_NESTING);
+    perr(p, start, "%s", msg);
+    return unknown(p, start);
+  }
+  p->depth++;
+  fws_type *t = parse_at(p, start, end);
+  p->depth--;
+  return t;
+}
+
+/* The container a misspelt name was meant to be ("optinal"), or NULL. */
+static const char *near_container(const char *s, size_t n) {
+  char word[16];
+  if (n >= sizeof word) return NULL;
+  memcpy(word, s, n);
+  word[n] = '\0';
+  for (const char *const *c = containers; *c; c++)
+    if (fws_edit_distance(word, *c, 2) <= 2) return *c;
+  return NULL;
+}
+
+static fws_type *parse_at(parser *p, size_t start, size_t end) {
   start = skip_ws(p, start, end);
   end = trim_end(p, start, end);
   if (start >= end) {
@@ -131,8 +159,22 @@ static fws_type *parse(parser *p, size_t start, size_t end) {
     }
     size_t open = (size_t)(lt - p->s);
     size_t close = scan(p, open + 1, end, 0);
-    if (close >= end || trim_end(p, close + 1, end) != close + 1) {
+    if (close >= end) {
       perr(p, open, "'%s<' is not closed by a matching '>'", word);
+      return unknown(p, start);
+    }
+    if (trim_end(p, close + 1, end) != close + 1) {
+      char what[64];
+      snprintf(what, sizeof what, "%.*s", (int)(end - close - 1 > 40 ? 40 : end - close - 1), p->s + close + 1);
+      perr(p, close + 1, "unexpected '%s' after the closing '>'", what);
+      return unknown(p, start);
+    }
+    if (skip_ws(p, open + 1, close) == close && strcmp(word, "literal") != 0) {
+      static const char *const eg[] = {"list<string>", "set<string>", "optional<string>",
+                                       "nullable<string>", "map<string, integer>", "literal<\"value\">"};
+      char msg[160];
+      snprintf(msg, sizeof msg, "'%s<>' needs a type argument, e.g. %s", word, eg[c - containers]);
+      perr(p, open + 1, "%s", msg);
       return unknown(p, start);
     }
     if (strcmp(word, "literal") == 0) return parse_literal(p, open, close);
@@ -161,7 +203,16 @@ static fws_type *parse(parser *p, size_t start, size_t end) {
     return t;
   }
   if (lt) {
-    perr(p, (size_t)(lt - p->s), "generic type arguments are not supported here (%s)", "only list, set, optional, nullable, map and literal take them");
+    /* Fern reads `optinal<string>` as the name of a type it cannot find: so do we */
+    const char *near = near_container(s, name_len);
+    char msg[300];
+    if (near)
+      snprintf(msg, sizeof msg, "unknown type '%.*s' (did you mean '%s%.*s'?)", (int)(n > 100 ? 100 : n), s, near,
+               (int)(n - name_len > 90 ? 90 : n - name_len), s + name_len);
+    else
+      snprintf(msg, sizeof msg, "unknown type '%.*s': only list, set, optional, nullable, map and literal take <...>",
+               (int)(n > 100 ? 100 : n), s);
+    perr(p, start, "%s", msg);
     return unknown(p, start);
   }
   if (n == 7 && memcmp(s, "unknown", 7) == 0) return new_type(p, FWS_K_UNKNOWN, start);
@@ -187,7 +238,8 @@ static fws_type *parse(parser *p, size_t start, size_t end) {
 }
 
 fws_type *fws_ld_typeref(fws_loader *ld, const fws_file *file, const fws_node *scalar) {
-  parser p = {ld, file, scalar, scalar->str, scalar->len, 0};
+  parser p = {ld, file, scalar, scalar->str, scalar->len, 0, 0, 0};
+  p.one_line = scalar->kind == FWS_NODE_SCALAR && !memchr(scalar->str, '\n', scalar->len);
   if (scalar->kind != FWS_NODE_SCALAR) {
     fws_ld_error(ld, scalar->pos, "a type must be a type name such as string or list<Foo>");
     fws_type *t = fws_ld_alloc(ld, sizeof *t);
