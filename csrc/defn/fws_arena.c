@@ -58,6 +58,22 @@ void *fws_arena_alloc(fws_arena *a, size_t size) {
   return p;
 }
 
+void fws_arena_adopt(fws_arena *a, fws_arena *src) {
+  if (!src->head) return;
+  fws_arena_block *last = src->head;
+  while (last->next) last = last->next;
+  if (a->head) {
+    /* behind a's head, so a goes on allocating from the free room of its current block */
+    last->next = a->head->next;
+    a->head->next = src->head;
+  } else {
+    a->head = src->head;
+  }
+  a->used += src->used;
+  src->head = NULL;
+  src->used = 0;
+}
+
 char *fws_arena_strndup(fws_arena *a, const char *s, size_t n) {
   char *d = fws_arena_alloc(a, n + 1);
   if (!d) return NULL;

@@ -23,6 +23,9 @@ char *fws_arena_printf(fws_arena *a, const char *fmt, ...)
 #endif
     ;
 
+/* Moves every block of src into a, leaving src empty: memory built aside joins the arena. */
+void fws_arena_adopt(fws_arena *a, fws_arena *src);
+
 /* A growable array of pointers whose storage lives in the arena. */
 typedef struct fws_vec {
   void **items;

@@ -142,9 +142,11 @@ size_t fws_edit_distance(const char *a, const char *b, size_t limit) {
 /* ---- files ---- */
 
 static char *read_file(fws_loader *ld, const char *path, size_t *len, fws_pos pos) {
+  /* at the file itself the place already names it; at an import, say which file */
+  const char *shown = pos.file && strcmp(pos.file, path) == 0 ? "the file" : path;
   FILE *f = fopen(path, "rb");
   if (!f) {
-    fws_ld_error(ld, pos, "cannot open %s: %s", path, strerror(errno));
+    fws_ld_error(ld, pos, "cannot open %s: %s", shown, strerror(errno));
     return NULL;
   }
   size_t cap = 4096, n = 0;
@@ -152,7 +154,7 @@ static char *read_file(fws_loader *ld, const char *path, size_t *len, fws_pos po
   while (buf) {
     if (n == cap) {
       if (cap >= ld->opts.max_file_size) {
-        fws_ld_error(ld, pos, "%s is larger than the limit of %zu bytes", path, ld->opts.max_file_size);
+        fws_ld_error(ld, pos, "%s is larger than the limit of %zu bytes", shown, ld->opts.max_file_size);
         free(buf);
         buf = NULL;
         break;
@@ -167,7 +169,7 @@ static char *read_file(fws_loader *ld, const char *path, size_t *len, fws_pos po
     if (r == 0) break;
   }
   if (buf && ferror(f)) {
-    fws_ld_error(ld, pos, "cannot read %s: %s", path, strerror(errno));
+    fws_ld_error(ld, pos, "cannot read %s: %s", shown, strerror(errno));
     free(buf);
     buf = NULL;
   }
@@ -183,7 +185,7 @@ static int ends_with(const char *s, const char *suffix) {
 
 /* "empathic-voice/chat.yml" -> "empathic-voice.chat"; "a/__package__.yml" -> "a"; root package "" */
 static const char *package_of(fws_loader *ld, const char *rel) {
-  size_t n = strlen(rel) - 4; /* without ".yml" */
+  size_t n = strlen(rel) - (ends_with(rel, ".yaml") ? 5 : 4); /* without ".yml" or ".yaml" */
   char *p = fws_ld_strndup(ld, rel, n);
   const char *base = strrchr(p, '/');
   base = base ? base + 1 : p;
@@ -233,12 +235,30 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The folders being walked, to notice a symbolic link that leads back into one of them. */
+typedef struct walk_dir {
+  dev_t dev;
+  ino_t ino;
+  const struct walk_dir *up;
+} walk_dir;
+
 /* Every *.yml below dir, as paths relative to root, sorted so results do not depend on readdir. */
-static void walk(fws_loader *ld, const char *root, const char *rel, fws_vec *out, int depth) {
+static void walk(fws_loader *ld, const char *root, const char *rel, fws_vec *out, int depth, const walk_dir *up) {
   if (depth > 32) return;
   char *dirpath = rel[0] ? fws_arena_printf(&ld->api->arena, "%s/%s", root, rel)
                          : fws_ld_strndup(ld, root, strlen(root));
   if (!dirpath) longjmp(ld->oom, 1);
+  struct stat self;
+  if (stat(dirpath, &self) != 0) {
+    fws_ld_error(ld, (fws_pos){dirpath, 0, 0}, "cannot read the folder: %s", strerror(errno));
+    return;
+  }
+  for (const walk_dir *w = up; w; w = w->up)
+    if (w->dev == self.st_dev && w->ino == self.st_ino) {
+      fws_ld_warn(ld, (fws_pos){dirpath, 0, 0}, "skipped: a symbolic link back into a folder above it");
+      return;
+    }
+  walk_dir here = {self.st_dev, self.st_ino, up};
   DIR *d = opendir(dirpath);
   if (!d) {
     fws_ld_error(ld, (fws_pos){dirpath, 0, 0}, "cannot read the folder: %s", strerror(errno));
@@ -262,7 +282,7 @@ static void walk(fws_loader *ld, const char *root, const char *rel, fws_vec *out
     struct stat st;
     if (stat(childpath, &st) != 0) continue;
     if (S_ISDIR(st.st_mode))
-      walk(ld, root, childrel, out, depth + 1);
+      walk(ld, root, childrel, out, depth + 1, &here);
     else if (S_ISREG(st.st_mode) && (ends_with(name, ".yml") || ends_with(name, ".yaml")))
       fws_ld_push(ld, out, childrel);
     if (out->n > ld->opts.max_files) return;
@@ -410,7 +430,7 @@ static void load(fws_loader *ld, const char *path) {
     while (pl > 1 && path[pl - 1] == '/') pl--;
     root = fws_ld_strndup(ld, path, pl);
     fws_vec rels = {0};
-    walk(ld, root, "", &rels, 0);
+    walk(ld, root, "", &rels, 0, NULL);
     if (rels.n > ld->opts.max_files) {
       fws_ld_error(ld, none, "too many files (limit %zu)", ld->opts.max_files);
       return;

@@ -304,7 +304,13 @@ static fws_node *parse_once(const char *text, size_t len, const char *file, fws_
                strcmp(parser.problem, "found a tab character where an indentation space is expected") == 0) {
         *tab_line = (int)parser.problem_mark.line;
         *tab_col = (int)parser.problem_mark.column;
-      } else if (parser.context)
+      } else if (parser.context &&
+                 (parser.context_mark.line != parser.problem_mark.line ||
+                  parser.context_mark.column != parser.problem_mark.column))
+        fws_diag_add(diags, FWS_ERROR, p, "YAML syntax: %s %s (from line %u, column %u)",
+                     parser.problem ? parser.problem : "error", parser.context,
+                     (unsigned)parser.context_mark.line + 1, (unsigned)parser.context_mark.column + 1);
+      else if (parser.context)
         fws_diag_add(diags, FWS_ERROR, p, "YAML syntax: %s %s", parser.problem ? parser.problem : "error",
                      parser.context);
       else
@@ -401,19 +407,28 @@ fws_node *fws_yaml_parse(const char *text, size_t len, const char *file, fws_are
                          fws_diags *diags, const fws_yaml_limits *limits) {
   char *copy = NULL;
   fws_node *root = NULL;
-  for (int tries = 0; tries < 100; tries++) {
-    int tl = -1, tc = -1;
-    root = parse_once(copy ? copy : text, len, file, arena, diags, limits, &tl, &tc);
+  /* each attempt builds in its own arena, so the attempts a tab cut short leave nothing behind */
+  fws_arena scratch;
+  fws_arena_init(&scratch);
+  for (int tries = 0;; tries++) {
+    int tl = -1, tc = -1, last = tries == 99;
+    root = parse_once(copy ? copy : text, len, file, &scratch, diags, limits, last ? NULL : &tl, last ? NULL : &tc);
     size_t off;
     if (tl < 0) break;
-    if (!copy && !(copy = malloc(len ? len : 1))) break;
+    fws_arena_free(&scratch);
+    if (!copy && !(copy = malloc(len ? len : 1))) {
+      fws_pos p = {file, 0, 0};
+      fws_diag_add(diags, FWS_ERROR, p, "out of memory");
+      break;
+    }
     if (tries == 0) memcpy(copy, text, len);
     if (!is_indent_tab(copy, len, (size_t)tl, (size_t)tc, &off)) {
-      parse_once(copy, len, file, arena, diags, limits, NULL, NULL); /* report it for real */
+      parse_once(copy, len, file, &scratch, diags, limits, NULL, NULL); /* report it for real */
       break;
     }
     copy[off] = ' ';
   }
+  fws_arena_adopt(arena, &scratch);
   free(copy);
   return root;
 }
