@@ -69,6 +69,21 @@ describe("faults", function()
     assert.equal("closed", conn.state)
   end)
 
+  it("reconnect jitter adds up to that fraction of the delay", function()
+    local port = dead_port()
+    local conn, r = connect{ url = "ws://127.0.0.1:" .. port,
+                             reconnect = { attempts = 6, min_delay = 0.01, max_delay = 1, factor = 1, jitter = 0.5 } }
+    assert.truthy(helper.wait_until(function() return #r.closes > 0 end, 10))
+    assert.equal(6, #r.reconnects)
+    local varied = false
+    for _, rc in ipairs(r.reconnects) do
+      assert.is_true(rc.delay >= 0.01 - 1e-12 and rc.delay <= 0.015 + 1e-12, tostring(rc.delay))
+      if math.abs(rc.delay - r.reconnects[1].delay) > 1e-9 then varied = true end
+    end
+    assert.is_true(varied, "six delays with jitter were all equal")
+    assert.equal("closed", conn.state)
+  end)
+
   it("server killed mid-stream: unsent messages kept up to queue = N for the next connection, the rest dropped", function()
     local first = fresh{ "--no-read" }
     local port = first.port

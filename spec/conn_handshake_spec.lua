@@ -93,6 +93,24 @@ describe("connect: the handshake the server sees", function()
       assert.error_matches(function() ch:connect{ url = 42, path = { session_id = "s" } } end, "url must be a string")
     end)
 
+    it("raises on options of the wrong type", function()
+      if not helper.needs_fixtures(pending) then return end
+      local base = { url = peer.url, path = { session_id = "s" } }
+      local function with(k, v)
+        local o = { url = base.url, path = base.path }
+        o[k] = v
+        return o
+      end
+      assert.error_matches(function() ch:connect("ws://x") end, "table expected")
+      assert.error_matches(function() ch:connect(with("reconnect", "yes")) end, "reconnect must be")
+      assert.error_matches(function() ch:connect(with("ping_interval", "often")) end, "number expected")
+      assert.error_matches(function() ch:connect(with("queue", "many")) end, "number expected")
+      assert.error_matches(function() ch:connect(with("reconnect", { attempts = "x" })) end, "number expected")
+      assert.error_matches(function() ch:connect(with("subprotocol", "a\r\nb")) end, "CR or LF")
+      assert.error_matches(function() ch:connect(with("url", "http//nowhere")) end,
+        "'http//nowhere' is not an http%(s%) or ws%(s%) URL")
+    end)
+
     it("refuses header values with CR or LF, naming the header and never the value", function()
       if not helper.needs_fixtures(pending) then return end
       local ok, err = pcall(ch.connect, ch, { url = peer.url, path = { session_id = "s" },
@@ -106,6 +124,21 @@ describe("connect: the handshake the server sees", function()
       assert.is_false(ok)
       assert.matches("not valid", err)
     end)
+  end)
+
+  it("works over IPv6 loopback: ws://[::1]:port, Host [::1]:port", function()
+    local v6 = helper.peer{ "--host", "::1" }
+    finally(function() v6:kill() end)
+    local ch = load(helper.own("conn/echo")):channel("echo")
+    local conn, r = helper.open(ch, { url = v6.url .. "/six" })
+    finally(function() conn:close() end)
+    assert.equal(("ws://[::1]:%d/six/echo"):format(v6.port), conn.url)
+    local ev = v6:wait(function(e) return e.event == "connect" end)
+    assert.equal(("[::1]:%d"):format(v6.port), ev.headers.host)
+    assert.equal("/six/echo", ev.path)
+    conn:publish("publish", { type = "blob", data = "v6" })
+    assert.truthy(helper.wait_until(function() return #r.msgs > 0 end, 10))
+    assert.equal("v6", r.msgs[1].value.data)
   end)
 
   describe("typed query and headers (spec/fixtures/conn/query)", function()

@@ -198,6 +198,17 @@ describe("messages", function()
     assert.equal(1000, #r.binaries[1])
   end)
 
+  it("a message the server sends in fragments arrives as one", function()
+    local conn, r = open()
+    local data = ("0123456789"):rep(50)
+    conn:send_text('__fragments__ 7 {"type":"blob","data":"' .. data .. '"}')
+    conn:send_text('__fragments__ 300 {"status":"ok","uptime":77}')
+    assert.truthy(helper.wait_until(function() return #r.msgs >= 2 end, 10))
+    assert.equal(data, r.msgs[1].value.data)
+    assert.equal(77, r.msgs[2].value.uptime)
+    assert.equal(0, #r.errors)
+  end)
+
   it("a 4 MiB message each way, whole", function()
     local conn, r = open()
     local parts = {}
@@ -232,6 +243,14 @@ describe("messages", function()
     assert.equal("closed", conn.state)
     local closed = peer:wait(function(e) return e.event == "closed" and e.code == 1009 end, 10)
     assert.truthy(closed, "the peer did not see 1009")
+  end)
+
+  it("the limit counts the whole message, not its fragments", function()
+    local conn, r = open{ max_message_size = 100 }
+    conn:send_text("__fragments__ 10 " .. ("f"):rep(101)) -- 10 fragments of about 10 bytes
+    assert.truthy(helper.wait_until(function() return #r.closes >= 1 end, 10))
+    assert.equal(1009, r.closes[1].code)
+    assert.equal("closed", conn.state)
   end)
 
   it("the server's first message over max_message_size (--send-text) closes with 1009 too", function()

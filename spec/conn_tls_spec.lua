@@ -112,6 +112,14 @@ describe("tls", function()
     assert.equal(0, r.opens)
   end)
 
+  it("wss over IPv6 loopback with verify = false (lws cannot verify an IPv6 literal's name)", function()
+    local v6 = helper.peer{ "--host", "::1", "--cert", dir .. "/srv.crt", "--key", dir .. "/srv.key" }
+    finally(function() v6:kill() end)
+    local conn, r = attempt{ url = v6.url, tls = { verify = false } }
+    assert.equal(("wss://[::1]:%d/echo"):format(v6.port), conn.url)
+    assert.equal(1, r.opens, r.errors[1] and tostring(r.errors[1]))
+  end)
+
   it("a ca_file that cannot be read: connect returns nil and why", function()
     local conn, err = ch:connect{ url = wss(good), tls = { ca_file = dir .. "/missing.pem" } }
     assert.is_nil(conn)

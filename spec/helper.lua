@@ -75,10 +75,13 @@ function helper.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
--- Wall-clock seconds (sub-millisecond with luasocket, else /proc/uptime's 10 ms steps).
+-- Seconds on a monotonic clock: fernws.now() where the module has it, else luasocket's gettime,
+-- else /proc/uptime (10 ms steps).
 do
   local ok, socket = pcall(require, "socket")
-  if ok and type(socket) == "table" and socket.gettime then
+  if type(helper.fernws.now) == "function" then
+    helper.now = helper.fernws.now
+  elseif ok and type(socket) == "table" and socket.gettime then
     helper.now = socket.gettime
   else
     helper.now = function()

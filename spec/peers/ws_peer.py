@@ -22,6 +22,7 @@ SERVER MODE
     "__ping__"              send a ping (the pong shows up on your side only as keepalive)
     "__ping_wait__"         send a ping and reply "__pong__" when its pong came back within 5 s,
                             else "__no_pong__"
+    "__fragments__ K TEXT"  reply with TEXT as one text message sent in K fragments (frames)
   Options:
     --host H          bind address (default 127.0.0.1)
     --port P          port (default 0: the kernel picks one)
@@ -159,6 +160,12 @@ async def server_main(a):
                         continue
                     if cmd == "__ping__":
                         await ws.ping()
+                        continue
+                    if cmd == "__fragments__":
+                        k, _, text = arg.partition(" ")
+                        k = max(1, int(k))
+                        step = max(1, -(-len(text) // k))
+                        await ws.send([text[i:i + step] for i in range(0, len(text), step)])
                         continue
                     if cmd == "__ping_wait__":
                         waiter = await ws.ping()
