@@ -143,9 +143,12 @@ void fws_lcodec_push_info(lua_State *L, fws_lapi *a, const char *id, const char 
   lua_pop(L, 1);
 }
 
-/* {strict=, origin=} or an origin string */
-static void decode_opts(lua_State *L, int idx, fws_decode_opts *o, int *origin) {
+enum { FWS_DECODE_MAX_SIZE = 16 << 20 }; /* as a connection's default max_message_size */
+
+/* {strict=, origin=, max_depth=, max_size=} or an origin string */
+static void decode_opts(lua_State *L, int idx, fws_decode_opts *o, int *origin, size_t *max_size) {
   memset(o, 0, sizeof *o);
+  *max_size = FWS_DECODE_MAX_SIZE;
   if (lua_isnoneornil(L, idx)) return;
   if (lua_type(L, idx) == LUA_TSTRING) {
     const char *s = lua_tostring(L, idx);
@@ -166,7 +169,18 @@ static void decode_opts(lua_State *L, int idx, fws_decode_opts *o, int *origin) 
   }
   lua_getfield(L, idx, "max_depth");
   o->max_depth = (size_t)luaL_optinteger(L, -1, 0);
-  lua_pop(L, 3);
+  lua_getfield(L, idx, "max_size");
+  lua_Integer ms = luaL_optinteger(L, -1, FWS_DECODE_MAX_SIZE);
+  if (ms > 0) *max_size = (size_t)ms;
+  lua_pop(L, 4);
+}
+
+/* A text over the size limit is refused before any parsing: nil, err as for bad input. */
+static int too_large(lua_State *L, size_t len, size_t max) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "cannot decode: the text is %I bytes, over the limit of %I (max_size)", (lua_Integer)len,
+                  (lua_Integer)max);
+  return 2;
 }
 
 int fws_lchannel_check_msg(lua_State *L) {
@@ -192,7 +206,9 @@ int fws_lchannel_decode(lua_State *L) {
   const char *text = luaL_checklstring(L, 2, &len);
   int origin = FWS_ORIGIN_SERVER;
   fws_decode_opts o;
-  decode_opts(L, 3, &o, &origin);
+  size_t max_size;
+  decode_opts(L, 3, &o, &origin, &max_size);
+  if (len > max_size) return too_large(L, len, max_size);
   const fws_cchannel *cc = &c->owner->schema->channels[c->index];
   fws_verrs errs = {0};
   fws_decoded out;
@@ -242,7 +258,9 @@ int fws_lapi_decode_type(lua_State *L) {
   const char *text = luaL_checklstring(L, 3, &len);
   int origin = -1;
   fws_decode_opts o;
-  decode_opts(L, 4, &o, &origin);
+  size_t max_size;
+  decode_opts(L, 4, &o, &origin, &max_size);
+  if (len > max_size) return too_large(L, len, max_size);
   fws_verrs errs = {0};
   fws_decoded out;
   int rc = fws_decode(L, &a->codec, text, len, t, &o, &errs, &out);

@@ -41,3 +41,18 @@ describe("auth-message", function()
     srv:close()
   end)
 end)
+
+describe("decode size limit", function()
+  it("refuses a text over max_size before parsing (default 16 MiB, as connections)", function()
+    local ch = assert(fernws.load(helper.own("lua/auth_message.yml"))):channel("auth_message")
+    local text = '{"text":"' .. string.rep("x", 100) .. '"}'
+    local v, err = ch:decode(text, { max_size = 50 })
+    assert.is_nil(v)
+    assert.equal("cannot decode: the text is 111 bytes, over the limit of 50 (max_size)", err)
+    local id, value = ch:decode(text, { max_size = 200 })
+    assert.equal("heard", id)
+    assert.equal(100, #value.text)
+    local big = '{"text":"' .. string.rep("y", 16 * 1024 * 1024) .. '"}'
+    assert.is_nil((ch:decode(big)))
+  end)
+end)
