@@ -736,6 +736,7 @@ static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag)
   /* members are tried strictly first (an extra property means another member), then, unless the
   ** caller asked for strict decoding, leniently: a newer server may add properties */
   int strict = d->strict, passes = (n > 1 && !strict) ? 2 : 1;
+  if (n > 1) d->errs->muted++; /* a member that does not fit is no error yet: no text is made for it */
   for (int pass = 0; pass < passes && rc; pass++) {
   d->strict = n > 1 && pass == 0 ? 1 : strict;
   for (uint32_t i = 0; i < n && rc; i++) {
@@ -764,6 +765,7 @@ static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag)
     if (n > 1) fws_verrs_truncate(d->errs, emark);
   }
   }
+  if (n > 1) d->errs->muted--;
   d->strict = strict;
   if (rc && n > 1 && !missing_key && !unknown_value) {
     /* the member that owns the literal value is the one meant: its errors say what is wrong */

@@ -584,6 +584,7 @@ static int enc_choice(enc *e, int idx, const fws_ct *t, const fws_dispatch *d) {
     rc = enc_member(e, idx, &d->choices[c[0]]);
   } else {
     e->all = 0;
+    e->errs->muted++; /* a member that does not fit is no error yet: no text is made for it */
     for (uint32_t i = 0; i < n && rc; i++) {
       int depth = e->depth, pathn = e->path.n;
       rc = enc_member(e, idx, &d->choices[c[i]]);
@@ -594,6 +595,7 @@ static int enc_choice(enc *e, int idx, const fws_ct *t, const fws_dispatch *d) {
         e->path.n = pathn;
       }
     }
+    e->errs->muted--;
     e->all = saved_all;
     int primary = -1, owners = 0;
     if (rc && d->key && !unknown_value && c != all) {

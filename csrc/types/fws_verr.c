@@ -135,7 +135,7 @@ static char *dup(const char *s) {
 
 void fws_verrs_add(fws_verrs *e, const fws_path *p, const char *expected, const char *got, const char *fmt, ...) {
   e->total++;
-  if (e->n >= FWS_MAX_ERRORS_KEPT) return;
+  if (e->muted || e->n >= FWS_MAX_ERRORS_KEPT) return;
   if (e->n == e->cap) {
     size_t cap = e->cap ? e->cap * 2 : 8;
     fws_verr *items = realloc(e->items, cap * sizeof *items);

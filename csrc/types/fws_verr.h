@@ -30,6 +30,7 @@ typedef struct fws_verrs {
   size_t n, cap;
   size_t total;         /* including those past the limit */
   int oom;
+  int muted;            /* > 0 while union members are tried: failures are counted, not written */
 } fws_verrs;
 
 static inline void fws_path_key(fws_path *p, const char *key, size_t len) {
