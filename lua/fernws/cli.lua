@@ -20,16 +20,42 @@ PATH is a definition folder (api.yml and *.yml below it) or one channel file.
 
 local function printf(out, fmt, ...) out:write(string.format(fmt, ...)) end
 
+-- file:line:column: message; a problem with no place in a file (a folder, an unreadable file) is
+-- file: message, as the C side formats it.
 local function print_diags(out, list, prefix)
   for _, d in ipairs(list) do
-    printf(out, "%s:%d:%d: %s%s\n", d.file, d.line, d.column, prefix or "", d.message)
+    if d.line and d.line > 0 then
+      printf(out, "%s:%d:%d: %s%s\n", d.file, d.line, d.column, prefix or "", d.message)
+    else
+      printf(out, "%s: %s%s\n", d.file, prefix or "", d.message)
+    end
+  end
+end
+
+-- Errors past the limit are counted, not listed: the load message ends with "(N more not shown)".
+local function not_shown(msg, errors)
+  if type(errors) == "table" and math.type(errors.more) == "integer" then return errors.more end
+  return tonumber(tostring(msg or ""):match("%((%d+) more not shown%)%s*$")) or 0
+end
+
+-- Prints a failed load: warnings (when the binding hands them over), every error, and the count.
+local function report_failure(out, path, msg, errors)
+  if type(errors) == "table" and #errors > 0 then
+    if type(errors.warnings) == "table" then print_diags(out, errors.warnings, "warning: ") end
+    print_diags(out, errors)
+    local more = not_shown(msg, errors)
+    if more > 0 then printf(out, "(%d more not shown)\n", more) end
+    local n = #errors + more
+    printf(out, "%s: %d error%s\n", path, n, n == 1 and "" or "s")
+  else
+    out:write(tostring(msg), "\n")
   end
 end
 
 local function load(path, lenient, err)
   local api, msg, errors = fernws.load(path, { lenient = lenient })
   if not api then
-    if errors and #errors > 0 then print_diags(err, errors) else err:write(tostring(msg), "\n") end
+    report_failure(err, path, msg, errors)
     return nil, errors
   end
   return api
@@ -39,15 +65,13 @@ function cli.check(args, out, err)
   local path = args[1]
   if not path then err:write(USAGE) return 2 end
   local lenient = false
-  for i = 2, #args do if args[i] == "--lenient" then lenient = true end end
+  for i = 2, #args do
+    if args[i] == "--lenient" then lenient = true
+    else err:write("fernws check: unexpected argument '", args[i], "'\n", USAGE) return 2 end
+  end
   local api, msg, errors = fernws.load(path, { lenient = lenient })
   if not api then
-    if errors and #errors > 0 then
-      print_diags(out, errors)
-      printf(out, "%s: %d error%s\n", path, #errors, #errors == 1 and "" or "s")
-    else
-      out:write(tostring(msg), "\n")
-    end
+    report_failure(out, path, msg, errors)
     return 1
   end
   print_diags(out, api.warnings, "warning: ")
@@ -65,12 +89,14 @@ end
 function cli.describe(args, out, err)
   local path, name = args[1], args[2]
   if not path then err:write(USAGE) return 2 end
+  if args[3] then err:write("fernws describe: unexpected argument '", args[3], "'\n", USAGE) return 2 end
   local api = load(path, true, err)
   if not api then return 1 end
   local names = api:channels()
   if name then
     local ok, e = pcall(api.channel, api, name)
-    if not ok then err:write(tostring(e):gsub("^.-: ", ""), "\n") return 1 end
+    -- the binding's message names the known channels; drop a "file:line: " prefix if one came
+    if not ok then err:write("fernws: ", (tostring(e):gsub("^[^%s:]+:%d+: ", "")), "\n") return 1 end
     names = { name }
   end
   if #names == 0 then out:write(api.name, ": no channels\n") return 0 end
@@ -106,9 +132,13 @@ function cli.main(argv, out, err)
   out, err = out or io.stdout, err or io.stderr
   local cmd = argv[1]
   local rest = { table.unpack(argv, 2) }
-  if cmd == nil or cmd == "help" or cmd == "--help" or cmd == "-h" then
+  if cmd == nil then
+    err:write(USAGE)
+    return 2
+  end
+  if cmd == "help" or cmd == "--help" or cmd == "-h" then
     out:write(USAGE)
-    return cmd and 0 or 2
+    return 0
   end
   local f = cli[cmd]
   if type(f) ~= "function" or cmd == "main" then

@@ -149,8 +149,11 @@ function describe.channel(api, ch)
   if #urls == 0 then
     lines[#lines + 1] = "  URL    (no environments: connect with url = ...)" .. "  path " .. ch.path
   else
+    local function label(u) return u.environment .. (u.default and " (default)" or "") end
+    local w = 0
+    for _, u in ipairs(urls) do w = math.max(w, #label(u)) end
     for _, u in ipairs(urls) do
-      lines[#lines + 1] = "  URL    " .. pad(u.environment .. (u.default and " (default)" or ""), 16) .. (u.url or ("cannot be formed: " .. u.error))
+      lines[#lines + 1] = "  URL    " .. pad(label(u), w + 2) .. (u.url or ("cannot be formed: " .. u.error))
     end
   end
   lines[#lines + 1] = "  Auth   " .. auth_text(api, ch)
