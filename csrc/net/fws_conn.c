@@ -302,9 +302,11 @@ int fws_conn_on_rx(fws_conn *c, struct lws *wsi, const void *in, size_t len) {
 
 int fws_conn_on_writeable(fws_conn *c, struct lws *wsi) {
   if (c->ping_due) {
+    /* a payload, because lws 4.1.6's server side drops empty pongs before the callback */
     unsigned char b[LWS_PRE + 4];
+    memcpy(b + LWS_PRE, "fws", 4);
     c->ping_due = 0;
-    if (lws_write(wsi, b + LWS_PRE, 0, LWS_WRITE_PING) < 0) return -1;
+    if (lws_write(wsi, b + LWS_PRE, 4, LWS_WRITE_PING) < 0) return -1;
     if (c->q.head || c->close_req) lws_callback_on_writable(wsi);
     return 0;
   }
