@@ -119,11 +119,9 @@ static const fws_message *find_message(const fws_channel *ch, const char *id) {
 
 static const char *closest_message(const fws_channel *ch, const char *id) {
   const char *best = NULL;
-  size_t bd = 4;
-  for (size_t i = 0; i < ch->nmessages; i++) {
-    size_t d = fws_edit_distance(id, ch->messages[i].id, 3);
-    if (d < bd) bd = d, best = ch->messages[i].id;
-  }
+  size_t bd = (size_t)-1, d;
+  for (size_t i = 0; i < ch->nmessages; i++)
+    if (fws_is_near(id, ch->messages[i].id, &d) && d < bd) bd = d, best = ch->messages[i].id;
   return best;
 }
 
@@ -208,43 +206,43 @@ static void read_examples(fws_loader *ld, fws_channel *ch, const fws_node *exs) 
   }
 }
 
+/* The place of the character at `off` in a one-line scalar (a quoted one starts a column later). */
+static fws_pos at_offset(const fws_node *n, size_t off) {
+  fws_pos pos = n->pos;
+  if (!memchr(n->str, '\n', n->len)) pos.col += (uint32_t)off + (n->plain ? 0 : 1);
+  return pos;
+}
+
 /* `{name}` placeholders of the path against the declared path parameters, both ways. */
 static void check_path(fws_loader *ld, fws_channel *ch, const fws_node *path_node) {
   const char *p = ch->path;
-  size_t nfound = 0;
-  const char *names[64];
-  size_t lens[64];
+  if (path_node->kind != FWS_NODE_SCALAR) return;
   for (const char *c = p; *c; c++) {
     if (*c == '}') {
-      fws_ld_error(ld, path_node->pos, "path: '}' without '{' in '%s'", p);
+      fws_ld_error(ld, at_offset(path_node, (size_t)(c - p)), "path: '}' without '{' in '%s'", p);
       return;
     }
     if (*c != '{') continue;
     const char *end = strchr(c, '}');
     if (!end || end == c + 1) {
-      fws_ld_error(ld, path_node->pos, "path: '{' is not closed by '}' in '%s'", p);
+      fws_ld_error(ld, at_offset(path_node, (size_t)(c - p)), "path: '{' is not closed by '}' in '%s'", p);
       return;
-    }
-    if (nfound < 64) {
-      names[nfound] = c + 1;
-      lens[nfound] = (size_t)(end - c - 1);
-      nfound++;
     }
     char name[128];
     snprintf(name, sizeof name, "%.*s", (int)(end - c - 1), c + 1);
     if (!find_param(ch->path_params, ch->npath_params, name) &&
         !find_param(ld->api->path_params, ld->api->npath_params, name))
-      inconsistent(ld, path_node->pos, "path parameter '{%s}' in the path is not declared in path-parameters%s",
-                   name, "");
+      inconsistent(ld, at_offset(path_node, (size_t)(c - p)),
+                   "path parameter '{%s}' in the path is not declared in path-parameters%s", name, "");
     c = end;
   }
   for (size_t i = 0; i < ch->npath_params; i++) {
     const fws_param *pp = &ch->path_params[i];
-    int used = 0;
-    for (size_t j = 0; j < nfound && !used; j++)
-      used = lens[j] == strlen(pp->name) && memcmp(names[j], pp->name, lens[j]) == 0;
-    if (!used) inconsistent(ld, pp->pos, "path parameter '%s' is declared but the path '%s' has no such placeholder",
-                            pp->name, p);
+    char placeholder[160];
+    snprintf(placeholder, sizeof placeholder, "{%s}", pp->name);
+    if (!strstr(p, placeholder))
+      inconsistent(ld, pp->pos, "path parameter '%s' is declared but the path '%s' has no such placeholder",
+                   pp->name, p);
   }
 }
 

@@ -115,30 +115,6 @@ void fws_ld_known_keys(fws_loader *ld, const fws_node *map, const char *what, co
   }
 }
 
-size_t fws_edit_distance(const char *a, const char *b, size_t limit) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 64 || lb > 64) return limit + 1;
-  if ((la > lb ? la - lb : lb - la) > limit) return limit + 1;
-  size_t row[65];
-  for (size_t j = 0; j <= lb; j++) row[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    size_t prev = row[0], best = i;
-    row[0] = i;
-    for (size_t j = 1; j <= lb; j++) {
-      size_t cur = row[j];
-      size_t cost = (a[i - 1] == b[j - 1] || ((a[i - 1] | 32) == (b[j - 1] | 32))) ? 0 : 1;
-      size_t v = prev + cost;
-      if (row[j] + 1 < v) v = row[j] + 1;
-      if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
-      row[j] = v;
-      prev = cur;
-      if (v < best) best = v;
-    }
-    if (best > limit) return limit + 1;
-  }
-  return row[lb];
-}
-
 /* ---- files ---- */
 
 static char *read_file(fws_loader *ld, const char *path, size_t *len, fws_pos pos) {

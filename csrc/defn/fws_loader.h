@@ -76,7 +76,11 @@ void fws_ld_channel(fws_loader *ld, fws_file *file, const fws_node *channel);
 ** types; then turns errors in declarations no channel uses into warnings. */
 void fws_ld_resolve(fws_loader *ld);
 
-/* Levenshtein distance capped at limit+1, for did-you-mean. */
+/* Edit distance (insertions, deletions, substitutions and swaps of neighbours; case ignored),
+** capped at limit+1, for did-you-mean. */
 size_t fws_edit_distance(const char *a, const char *b, size_t limit);
+/* 1 when `candidate` is near enough to what was `typed` to suggest it (about one slip in three
+** characters); *dist tells how near. */
+int fws_is_near(const char *typed, const char *candidate, size_t *dist);
 
 #endif

@@ -22,25 +22,28 @@ static void index_files(fws_loader *ld) {
   }
 }
 
-/* The nearest visible name to a misspelt one: local names, then alias.Name across imports. */
+/* The nearest visible name to a misspelt one: primitives, local names, then alias.Name across imports. */
 static void suggest(const fws_file *f, const char *text, char *out, size_t size) {
-  size_t best = 4;
+  static const char *const builtins[] = {"string", "integer", "long", "uint", "uint64", "float", "double",
+                                         "boolean", "datetime", "date", "uuid", "base64", "bigint", "unknown"};
+  size_t best = (size_t)-1, d;
   out[0] = '\0';
   const char *dot = strchr(text, '.');
   const char *bare = dot ? dot + 1 : text;
-  for (size_t i = 0; i < f->ntypes; i++) {
-    size_t d = fws_edit_distance(text, f->types[i]->short_name, 3);
-    if (d < best) best = d, snprintf(out, size, "%s", f->types[i]->short_name);
-  }
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (fws_is_near(text, builtins[i], &d) && d < best) best = d, snprintf(out, size, "%s", builtins[i]);
+  for (size_t i = 0; i < f->ntypes; i++)
+    if (fws_is_near(text, f->types[i]->short_name, &d) && d < best)
+      best = d, snprintf(out, size, "%s", f->types[i]->short_name);
   for (size_t k = 0; k < f->nimports; k++) {
     const fws_file *g = f->imports[k].file;
     for (size_t i = 0; i < g->ntypes; i++) {
       char full[512];
       snprintf(full, sizeof full, "%s.%s", f->imports[k].alias, g->types[i]->short_name);
-      size_t d = fws_edit_distance(text, full, 3);
+      int near = fws_is_near(text, full, &d);
       /* the right name in the wrong scope is the likeliest slip */
-      if (strcmp(bare, g->types[i]->short_name) == 0) d = d < 1 ? d : 1;
-      if (d < best) best = d, snprintf(out, size, "%s", full);
+      if (strcmp(bare, g->types[i]->short_name) == 0) near = 1, d = d < 1 ? d : 1;
+      if (near && d < best) best = d, snprintf(out, size, "%s", full);
     }
   }
 }

@@ -128,7 +128,7 @@ static const char *near_container(const char *s, size_t n) {
   memcpy(word, s, n);
   word[n] = '\0';
   for (const char *const *c = containers; *c; c++)
-    if (fws_edit_distance(word, *c, 2) <= 2) return *c;
+    if (fws_is_near(word, *c, NULL)) return *c;
   return NULL;
 }
 
