@@ -145,36 +145,59 @@ static void remember_anchor(builder *b, const char *name, fws_node *node, size_t
   b->nanchors++;
 }
 
+typedef struct key_at {
+  const fws_node *key;
+  size_t index;
+} key_at;
+
 static int key_cmp(const void *x, const void *y) {
-  const fws_node *a = *(fws_node *const *)x, *c = *(fws_node *const *)y;
-  if (a->len != c->len) return a->len < c->len ? -1 : 1;
-  int r = memcmp(a->str, c->str, a->len);
+  const key_at *a = x, *c = y;
+  if (a->key->len != c->key->len) return a->key->len < c->key->len ? -1 : 1;
+  int r = memcmp(a->key->str, c->key->str, a->key->len);
   if (r) return r;
-  /* equal keys: earlier place first, so the report names the first occurrence */
-  if (a->pos.line != c->pos.line) return a->pos.line < c->pos.line ? -1 : 1;
-  return a->pos.col < c->pos.col ? -1 : (a->pos.col > c->pos.col);
+  /* equal keys: the earlier one first, so the report names the first occurrence */
+  return a->index < c->index ? -1 : 1;
 }
 
-/* Keys must be scalars and unique; sorting a copy keeps this O(n log n) for hostile input. */
+/* Keys must be scalars and unique; sorting keeps this O(n log n) for hostile input. A key given
+** again is reported and dropped, so what is read next sees it once and reports nothing more. */
 static void check_keys(builder *b, fws_node *map) {
   for (size_t i = 0; i < map->n; i++)
     if (map->keys[i]->kind != FWS_NODE_SCALAR) {
-      /* fatal for the document: every reader of the tree takes a key's str for granted */
-      fail(b, map->keys[i]->pos, "a mapping key must be a plain value");
+      fws_diag_add(b->diags, FWS_ERROR, map->keys[i]->pos, "a mapping key must be a plain value");
       return;
     }
   if (map->n < 2) return;
-  fws_node **sorted = malloc(map->n * sizeof *sorted);
-  if (!sorted) return;
-  memcpy(sorted, map->keys, map->n * sizeof *sorted);
-  qsort(sorted, map->n, sizeof *sorted, key_cmp);
-  for (size_t i = 1; i < map->n; i++) {
-    const fws_node *p = sorted[i - 1], *k = sorted[i];
-    if (p->len == k->len && memcmp(p->str, k->str, k->len) == 0)
-      fws_diag_add(b->diags, FWS_ERROR, k->pos, "duplicate key '%.*s' (first at line %u)",
-                   (int)(k->len > 200 ? 200 : k->len), k->str, (unsigned)p->pos.line);
+  key_at *order = malloc(map->n * sizeof *order);
+  unsigned char *drop = calloc(map->n, 1);
+  if (!order || !drop) {
+    free(order);
+    free(drop);
+    return;
   }
-  free(sorted);
+  for (size_t i = 0; i < map->n; i++) order[i] = (key_at){map->keys[i], i};
+  qsort(order, map->n, sizeof *order, key_cmp);
+  const fws_node *first = order[0].key;
+  for (size_t i = 1; i < map->n; i++) {
+    const fws_node *k = order[i].key;
+    if (first->len == k->len && memcmp(first->str, k->str, k->len) == 0) {
+      fws_diag_add(b->diags, FWS_ERROR, k->pos, "duplicate key '%.*s' (first at line %u)",
+                   (int)(k->len > 200 ? 200 : k->len), k->str, (unsigned)first->pos.line);
+      drop[order[i].index] = 1;
+    } else {
+      first = k;
+    }
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < map->n; i++)
+    if (!drop[i]) {
+      map->keys[kept] = map->keys[i];
+      map->values[kept] = map->values[i];
+      kept++;
+    }
+  map->n = kept;
+  free(order);
+  free(drop);
 }
 
 static int is_merge_key(const fws_node *k) {
@@ -201,12 +224,13 @@ static int merge_keys(builder *b, frame *f) {
     size_t nsrc = v->kind == FWS_NODE_SEQ ? v->n : 1;
     for (size_t s = 0; s < nsrc; s++) {
       fws_node *src = v->kind == FWS_NODE_SEQ ? v->values[s] : v;
+      /* reported at the '<<': the node merged may be an alias of one far away */
       if (src->kind != FWS_NODE_MAP) {
-        fws_diag_add(b->diags, FWS_ERROR, src->pos, "a merge key '<<' needs a mapping");
+        fws_diag_add(b->diags, FWS_ERROR, own[i]->pos, "a merge key '<<' needs a mapping");
         continue;
       }
       if (src->n && f->n / 2 > 10000000 / src->n) {
-        fws_diag_add(b->diags, FWS_ERROR, src->pos, "a merge key '<<' merges too much");
+        fws_diag_add(b->diags, FWS_ERROR, own[i]->pos, "a merge key '<<' merges too much");
         continue;
       }
       for (size_t j = 0; j < src->n; j++) {
@@ -262,7 +286,53 @@ static const char *anchor_name(builder *b, const yaml_char_t *a) {
 
 /* libyaml 0.2.5 rejects a tab that follows the indentation of a block scalar whose indentation it
 ** is still detecting ("found a tab character where an indentation space is expected"), which YAML
-** and the Fern CLI accept as content. Returns 1 when the tab at line/column can be read as a space. */
+** and the Fern CLI accept as content. The place of that error, to work around it. */
+typedef struct tab_error {
+  int found;
+  size_t line, col;         /* of the tab, 0-based */
+  size_t header_line, header_col; /* of the block scalar's '|' or '>' */
+  int indent;               /* libyaml's indentation level there (-1 at the top) */
+} tab_error;
+
+/* Byte offset of a 0-based line and column (columns count UTF-8 characters, as libyaml's do). */
+static int byte_offset(const char *text, size_t len, size_t line, size_t col, size_t *off) {
+  size_t i = 0;
+  for (size_t l = 0; l < line && i < len; i++)
+    if (text[i] == '\n') l++;
+  for (size_t c = 0; c < col && i < len; c++) {
+    if (text[i] == '\n') return 0;
+    i++;
+    while (i < len && ((unsigned char)text[i] & 0xC0) == 0x80) i++;
+  }
+  if (i >= len) return 0;
+  *off = i;
+  return 1;
+}
+
+/* When the tab is on the block scalar's first line of content, the scalar's indentation is the
+** spaces before it: saying so with an indentation indicator (`|2`) makes libyaml read the tab as
+** content, as YAML does. Only the header line changes, so every other place stays where it was.
+** Returns 1 when the indicator went in (text grows by one byte; room was kept for it). */
+static int add_indent_indicator(char *text, size_t *len, const tab_error *te) {
+  size_t h, tab;
+  if (!byte_offset(text, *len, te->header_line, te->header_col, &h) ||
+      !byte_offset(text, *len, te->line, te->col, &tab) || (text[h] != '|' && text[h] != '>'))
+    return 0;
+  size_t e = h + 1;
+  for (; e < *len && text[e] != '\n'; e++)
+    if (text[e] >= '1' && text[e] <= '9') return 0; /* already explicit */
+  for (size_t i = e; i < tab - te->col; i++)
+    if (text[i] != ' ' && text[i] != '\n' && text[i] != '\r') return 0; /* not the first content line */
+  long inc = (long)te->col - (te->indent >= 0 ? te->indent : 0);
+  if (inc < 1 || inc > 9) return 0;
+  memmove(text + h + 2, text + h + 1, *len - h - 1);
+  text[h + 1] = (char)('0' + inc);
+  (*len)++;
+  return 1;
+}
+
+/* Otherwise a tab right after the indentation spaces is read as one more space. Returns 1 when
+** the tab at line/column is such a tab. */
 static int is_indent_tab(const char *text, size_t len, size_t line, size_t col, size_t *off) {
   size_t i = 0;
   for (size_t l = 0; l < line && i < len; i++)
@@ -274,8 +344,21 @@ static int is_indent_tab(const char *text, size_t len, size_t line, size_t col, 
   return 1;
 }
 
+static fws_pos offset_pos(const char *text, size_t len, size_t offset, const char *file) {
+  fws_pos p = {file, 1, 1};
+  for (size_t i = 0; i < offset && i < len; i++) {
+    if (text[i] == '\n') {
+      p.line++;
+      p.col = 1;
+    } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+      p.col++;
+    }
+  }
+  return p;
+}
+
 static fws_node *parse_once(const char *text, size_t len, const char *file, fws_arena *arena,
-                            fws_diags *diags, const fws_yaml_limits *limits, int *tab_line, int *tab_col) {
+                            fws_diags *diags, const fws_yaml_limits *limits, tab_error *tab) {
   builder b;
   memset(&b, 0, sizeof b);
   b.arena = arena;
@@ -298,12 +381,18 @@ static fws_node *parse_once(const char *text, size_t len, const char *file, fws_
     yaml_event_t ev;
     if (!yaml_parser_parse(&parser, &ev)) {
       fws_pos p = {file, (uint32_t)parser.problem_mark.line + 1, (uint32_t)parser.problem_mark.column + 1};
+      /* the reader (encoding, control characters) reports a byte offset, not a mark */
+      if (parser.error == YAML_READER_ERROR) p = offset_pos(text, len, parser.problem_offset, file);
       if (parser.error == YAML_MEMORY_ERROR)
         fail(&b, p, "out of memory");
-      else if (tab_line && parser.problem &&
+      else if (tab && parser.problem &&
                strcmp(parser.problem, "found a tab character where an indentation space is expected") == 0) {
-        *tab_line = (int)parser.problem_mark.line;
-        *tab_col = (int)parser.problem_mark.column;
+        tab->found = 1;
+        tab->line = parser.problem_mark.line;
+        tab->col = parser.problem_mark.column;
+        tab->header_line = parser.context_mark.line;
+        tab->header_col = parser.context_mark.column;
+        tab->indent = parser.indent;
       } else if (parser.context &&
                  (parser.context_mark.line != parser.problem_mark.line ||
                   parser.context_mark.column != parser.problem_mark.column))
@@ -405,25 +494,30 @@ static fws_node *parse_once(const char *text, size_t len, const char *file, fws_
 
 fws_node *fws_yaml_parse(const char *text, size_t len, const char *file, fws_arena *arena,
                          fws_diags *diags, const fws_yaml_limits *limits) {
+  enum { TRIES = 100 };
   char *copy = NULL;
   fws_node *root = NULL;
   /* each attempt builds in its own arena, so the attempts a tab cut short leave nothing behind */
   fws_arena scratch;
   fws_arena_init(&scratch);
   for (int tries = 0;; tries++) {
-    int tl = -1, tc = -1, last = tries == 99;
-    root = parse_once(copy ? copy : text, len, file, &scratch, diags, limits, last ? NULL : &tl, last ? NULL : &tc);
+    tab_error te = {0};
+    root = parse_once(copy ? copy : text, len, file, &scratch, diags, limits, tries == TRIES - 1 ? NULL : &te);
     size_t off;
-    if (tl < 0) break;
+    if (!te.found) break;
     fws_arena_free(&scratch);
-    if (!copy && !(copy = malloc(len ? len : 1))) {
-      fws_pos p = {file, 0, 0};
-      fws_diag_add(diags, FWS_ERROR, p, "out of memory");
-      break;
+    if (!copy) {
+      /* room for an indentation indicator per try */
+      if (!(copy = malloc(len + TRIES))) {
+        fws_pos p = {file, 0, 0};
+        fws_diag_add(diags, FWS_ERROR, p, "out of memory");
+        break;
+      }
+      memcpy(copy, text, len);
     }
-    if (tries == 0) memcpy(copy, text, len);
-    if (!is_indent_tab(copy, len, (size_t)tl, (size_t)tc, &off)) {
-      parse_once(copy, len, file, &scratch, diags, limits, NULL, NULL); /* report it for real */
+    if (add_indent_indicator(copy, &len, &te)) continue;
+    if (!is_indent_tab(copy, len, te.line, te.col, &off)) {
+      parse_once(copy, len, file, &scratch, diags, limits, NULL); /* report it for real */
       break;
     }
     copy[off] = ' ';
