@@ -7,7 +7,8 @@
 ** drops its reference and forgets the context. lws_cancel_service() is the one libwebsockets
 ** call that is safe from another thread; it wakes the loop to collect the result.
 */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* dladdr, RTLD_NODELETE */
+#include <dlfcn.h>
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -108,8 +109,20 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+/* Detached workers can outlive their loop by the length of a lookup. If the object holding their
+** code were unloaded meanwhile (lua_close dlcloses the Lua module right after freeing the loop)
+** they would crash: keep this object mapped for the life of the process. */
+static void pin_code(void) {
+  Dl_info info;
+  if (dladdr((void *)worker, &info) && info.dli_fname)
+    dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 fws_resolver *fws_resolver_new(struct lws_context *ctx) {
-  fws_resolver *r = calloc(1, sizeof *r);
+  static pthread_once_t pinned = PTHREAD_ONCE_INIT;
+  fws_resolver *r;
+  pthread_once(&pinned, pin_code);
+  r = calloc(1, sizeof *r);
   if (!r) return NULL;
   if (pthread_mutex_init(&r->mu, NULL)) {
     free(r);
