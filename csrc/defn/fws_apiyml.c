@@ -47,6 +47,44 @@ void fws_ld_params(fws_loader *ld, const fws_file *file, const fws_node *map, co
   }
 }
 
+/* Fern wants every multi-URL environment to have the same URL ids. A channel naming an id that
+** one environment lacks cannot connect there (endpoint() says so): a warning, once per id. */
+static void check_url_ids(fws_loader *ld, fws_api *api) {
+  size_t nmulti = 0, total = 0, warned = 0;
+  for (size_t i = 0; i < api->nenvironments; i++)
+    if (api->environments[i].nurls) nmulti++, total += api->environments[i].nurls;
+  if (nmulti < 2) return;
+  fws_strmap *own = fws_ld_alloc(ld, api->nenvironments * sizeof *own);
+  fws_strmap counts;
+  if (fws_strmap_init(&counts, &ld->api->arena, total)) longjmp(ld->oom, 1);
+  size_t *count = fws_ld_alloc(ld, total * sizeof *count), next = 0;
+  for (size_t i = 0; i < api->nenvironments; i++) {
+    const fws_environment *e = &api->environments[i];
+    if (!e->nurls) continue;
+    if (fws_strmap_init(&own[i], &ld->api->arena, e->nurls)) longjmp(ld->oom, 1);
+    for (size_t j = 0; j < e->nurls; j++) {
+      fws_strmap_put(&own[i], e->urls[j].id, (void *)e);
+      size_t *c = fws_strmap_get(&counts, e->urls[j].id);
+      if (!c) fws_strmap_put(&counts, e->urls[j].id, c = &count[next++]);
+      ++*c;
+    }
+  }
+  for (size_t o = 0; o < api->nenvironments && warned < 20; o++) {
+    const fws_environment *has = &api->environments[o];
+    for (size_t j = 0; j < has->nurls && warned < 20; j++) {
+      size_t *c = fws_strmap_get(&counts, has->urls[j].id);
+      if (*c == nmulti || *c == 0) continue;
+      *c = 0; /* reported once, at the first environment that has it */
+      for (size_t i = 0; i < api->nenvironments; i++) {
+        const fws_environment *e = &api->environments[i];
+        if (e->nurls && !fws_strmap_get(&own[i], has->urls[j].id) && warned++ < 20)
+          fws_ld_warn(ld, e->pos, "environment '%s' has no URL '%s' (environment '%s' has it)", e->name,
+                      has->urls[j].id, has->name);
+      }
+    }
+  }
+}
+
 static void read_environments(fws_loader *ld, fws_api *api, const fws_node *envs) {
   if (!envs || !fws_ld_expect_map(ld, envs, "'environments'")) return;
   api->environments = fws_ld_alloc(ld, (envs->n ? envs->n : 1) * sizeof(fws_environment));
@@ -77,6 +115,7 @@ static void read_environments(fws_loader *ld, fws_api *api, const fws_node *envs
     if (!e->url && !urls) fws_ld_error(ld, v->pos, "environment '%s' needs 'url' or 'urls'", e->name);
     if (e->url && urls) fws_ld_error(ld, v->pos, "environment '%s' has both 'url' and 'urls'", e->name);
   }
+  check_url_ids(ld, api);
 }
 
 static void read_named(fws_loader *ld, const fws_node *n, const char **name, const char **env) {

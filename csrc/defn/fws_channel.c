@@ -52,7 +52,9 @@ static fws_type *inline_body(fws_loader *ld, fws_file *file, const fws_node *bod
   return t;
 }
 
-static fws_type *message_body(fws_loader *ld, fws_file *file, const fws_node *body, const char *id) {
+/* The body's type; a referenced body's own docs come back through *docs. */
+static fws_type *message_body(fws_loader *ld, fws_file *file, const fws_node *body, const char *id,
+                              const char **docs) {
   if (body->kind == FWS_NODE_SCALAR && !(body->plain && body->stype == FWS_SCALAR_NULL))
     return fws_ld_typeref(ld, file, body);
   if (body->kind == FWS_NODE_MAP && fws_node_get(body, "type")) {
@@ -60,7 +62,7 @@ static fws_type *message_body(fws_loader *ld, fws_file *file, const fws_node *bo
     fws_ld_known_keys(ld, body, "a message body", keys);
     const fws_node *v = fws_node_get(body, "validation");
     if (v) fws_ld_warn(ld, v->pos, "'validation' on a message body is not in Fern's schema (applied anyway)");
-    return fws_ld_typeref_decl(ld, file, body, "a message body", NULL, NULL, keys);
+    return fws_ld_typeref_decl(ld, file, body, "a message body", docs, NULL, keys);
   }
   if (body->kind == FWS_NODE_MAP && fws_node_get(body, "name")) return inline_body(ld, file, body);
   fws_ld_error(ld, body->pos,
@@ -103,8 +105,11 @@ static void read_messages(fws_loader *ld, fws_file *file, fws_channel *ch, const
       fws_ld_error(ld, v->pos, "message '%s' needs a 'body'", k->str);
       continue;
     }
-    m->body = message_body(ld, file, body, k->str);
+    const char *body_docs = NULL;
+    m->body = message_body(ld, file, body, k->str, &body_docs);
+    /* Fern keeps both; one text serves a reader, and the message's own says more */
     m->docs = fws_ld_opt_str(ld, v, "docs");
+    if (!m->docs) m->docs = body_docs;
     m->display_name = fws_ld_opt_str(ld, v, "display-name");
     m->method_name = fws_ld_opt_str(ld, v, "method-name");
     ch->nmessages++;
