@@ -157,6 +157,10 @@ function describe.channel(api, ch)
     end
   end
   lines[#lines + 1] = "  Auth   " .. auth_text(api, ch)
+  local am = ch.auth_message
+  if am then
+    lines[#lines + 1] = "         then the token goes in message " .. am.id .. ", at " .. am.token_path
+  end
   params(lines, "Path parameters", ch.path_params)
   params(lines, "Query parameters", ch.query)
   local headers = {}
