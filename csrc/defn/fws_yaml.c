@@ -164,7 +164,9 @@ static int key_cmp(const void *x, const void *y) {
 static void check_keys(builder *b, fws_node *map) {
   for (size_t i = 0; i < map->n; i++)
     if (map->keys[i]->kind != FWS_NODE_SCALAR) {
-      fws_diag_add(b->diags, FWS_ERROR, map->keys[i]->pos, "a mapping key must be a plain value");
+      /* fatal for the document: every reader of the tree takes a key's str for granted
+      ** (fuzz/regressions/fuzz_load/complex-mapping-key.yml) */
+      fail(b, map->keys[i]->pos, "a mapping key must be a plain value");
       return;
     }
   if (map->n < 2) return;
