@@ -239,17 +239,17 @@ void fws_ld_api_yml(fws_loader *ld, fws_file *file) {
   api->base_path = fws_ld_opt_str(ld, r, "base-path");
   api->default_environment = fws_ld_opt_str(ld, r, "default-environment");
   api->default_url = fws_ld_opt_str(ld, r, "default-url");
-  read_environments(ld, api, fws_node_get(r, "environments"));
+  read_environments(ld, api, fws_ld_section(r, "environments"));
 
-  const fws_node *schemes = fws_node_get(r, "auth-schemes");
+  const fws_node *schemes = fws_ld_section(r, "auth-schemes");
   if (schemes && fws_ld_expect_map(ld, schemes, "'auth-schemes'")) {
     api->schemes = fws_ld_alloc(ld, (schemes->n ? schemes->n : 1) * sizeof(fws_auth_scheme));
     for (size_t i = 0; i < schemes->n; i++)
       read_scheme(ld, file, schemes->keys[i], schemes->values[i], &api->schemes[api->nschemes++]);
   }
   read_auth(ld, api, fws_node_get(r, "auth"));
-  fws_ld_params(ld, file, fws_node_get(r, "headers"), "header", &api->headers, &api->nheaders);
-  fws_ld_params(ld, file, fws_node_get(r, "path-parameters"), "path parameter", &api->path_params,
+  fws_ld_params(ld, file, fws_ld_section(r, "headers"), "header", &api->headers, &api->nheaders);
+  fws_ld_params(ld, file, fws_ld_section(r, "path-parameters"), "path parameter", &api->path_params,
                 &api->npath_params);
 
   if (api->default_environment) {

@@ -37,7 +37,7 @@ static fws_type *inline_body(fws_loader *ld, fws_file *file, const fws_node *bod
       p->type = fws_ld_typeref_decl(ld, file, props->values[i], "a property", &p->docs, &p->default_value, NULL);
     }
   }
-  const fws_node *ext = fws_node_get(body, "extends");
+  const fws_node *ext = fws_ld_section(body, "extends");
   if (ext) {
     size_t n = ext->kind == FWS_NODE_SEQ ? ext->n : 1;
     t->u.object.extends = fws_ld_alloc(ld, n * sizeof(fws_type *));
@@ -161,9 +161,9 @@ static void read_examples(fws_loader *ld, fws_channel *ch, const fws_node *exs) 
     ex->pos = e->pos;
     ex->name = fws_ld_opt_str(ld, e, "name");
     ex->docs = fws_ld_opt_str(ld, e, "docs");
-    ex->path_params = fws_node_get(e, "path-parameters");
-    ex->query = fws_node_get(e, "query-parameters");
-    ex->headers = fws_node_get(e, "headers");
+    ex->path_params = fws_ld_section(e, "path-parameters");
+    ex->query = fws_ld_section(e, "query-parameters");
+    ex->headers = fws_ld_section(e, "headers");
     if (ex->path_params && fws_ld_expect_map(ld, ex->path_params, "example 'path-parameters'"))
       check_example_keys(ld, ex->path_params, ch->path_params, ch->npath_params, ld->api->path_params,
                          ld->api->npath_params, "path parameter", 0);
@@ -172,7 +172,7 @@ static void read_examples(fws_loader *ld, fws_channel *ch, const fws_node *exs) 
     if (ex->headers && fws_ld_expect_map(ld, ex->headers, "example 'headers'"))
       check_example_keys(ld, ex->headers, ch->headers, ch->nheaders, ld->api->headers, ld->api->nheaders,
                          "header", 1);
-    const fws_node *msgs = fws_node_get(e, "messages");
+    const fws_node *msgs = fws_ld_section(e, "messages");
     if (!msgs) {
       fws_ld_error(ld, e->pos, "an example needs 'messages'");
       continue;
@@ -271,13 +271,13 @@ void fws_ld_channel(fws_loader *ld, fws_file *file, const fws_node *n) {
   ch->url = fws_ld_opt_str(ld, n, "url");
   ch->docs = fws_ld_opt_str(ld, n, "docs");
   ch->display_name = fws_ld_opt_str(ld, n, "display-name");
-  fws_ld_params(ld, file, fws_node_get(n, "headers"), "header", &ch->headers, &ch->nheaders);
-  fws_ld_params(ld, file, fws_node_get(n, "path-parameters"), "path parameter", &ch->path_params,
+  fws_ld_params(ld, file, fws_ld_section(n, "headers"), "header", &ch->headers, &ch->nheaders);
+  fws_ld_params(ld, file, fws_ld_section(n, "path-parameters"), "path parameter", &ch->path_params,
                 &ch->npath_params);
-  fws_ld_params(ld, file, fws_node_get(n, "query-parameters"), "query parameter", &ch->query, &ch->nquery);
+  fws_ld_params(ld, file, fws_ld_section(n, "query-parameters"), "query parameter", &ch->query, &ch->nquery);
   for (size_t i = 0; i < ch->npath_params; i++) ch->path_params[i].required = 1;
-  read_messages(ld, file, ch, fws_node_get(n, "messages"));
-  read_examples(ld, ch, fws_node_get(n, "examples"));
+  read_messages(ld, file, ch, fws_ld_section(n, "messages"));
+  read_examples(ld, ch, fws_ld_section(n, "examples"));
   if (path) check_path(ld, ch, path);
 
   if (ch->url) {
@@ -293,7 +293,7 @@ void fws_ld_channel(fws_loader *ld, fws_file *file, const fws_node *n) {
                          : "channel url '%s' needs an environment with 'urls' (none has them)",
                    ch->url);
   }
-  const fws_node *am = fws_node_get(n, "auth-message");
+  const fws_node *am = fws_ld_section(n, "auth-message");
   if (am && fws_ld_expect_map(ld, am, "'auth-message'")) {
     static const char *const keys[] = {"message-id", "token-property-path", NULL};
     fws_ld_known_keys(ld, am, "'auth-message'", keys);

@@ -67,7 +67,7 @@ static void read_object(fws_loader *ld, fws_file *file, fws_type *t, const fws_n
   static const char *const keys[] = {"properties", "extends", "extra-properties", NULL};
   known(ld, d, "an object type", keys);
   read_props(ld, file, fws_node_get(d, "properties"), "'properties'", &t->u.object.props, &t->u.object.nprops);
-  read_extends(ld, file, fws_node_get(d, "extends"), &t->u.object.extends, &t->u.object.nextends);
+  read_extends(ld, file, fws_ld_section(d, "extends"), &t->u.object.extends, &t->u.object.nextends);
   t->u.object.extra_properties = fws_ld_opt_bool(ld, d, "extra-properties", 0);
 }
 
@@ -83,7 +83,12 @@ static void read_enum(fws_loader *ld, fws_type *t, const fws_node *d) {
     const fws_node *v = vals->values[i];
     fws_enum_value ev = {0};
     ev.pos = v->pos;
-    if (v->kind == FWS_NODE_SCALAR) {
+    if (v->kind == FWS_NODE_SCALAR && v->stype != FWS_SCALAR_STRING) {
+      /* the Fern CLI takes only strings: `- 1` or `- true` is a number or a boolean in YAML */
+      if (v->stype == FWS_SCALAR_NULL) fws_ld_error(ld, v->pos, "an enum value is missing here");
+      else fws_ld_error(ld, v->pos, "enum value %s is not a string: quote it (\"%s\")", v->str, v->str);
+      continue;
+    } else if (v->kind == FWS_NODE_SCALAR) {
       ev.value = v->str;
     } else if (v->kind == FWS_NODE_MAP) {
       static const char *const vkeys[] = {"value", "name", "docs", "casing", "availability", NULL};
@@ -130,8 +135,8 @@ static void read_union(fws_loader *ld, fws_file *file, fws_type *t, const fws_no
       else fws_ld_error(ld, disc->pos, "'discriminant' needs 'value' (the name on the wire)");
     }
   }
-  read_props(ld, file, fws_node_get(d, "base-properties"), "'base-properties'", &t->u.un.base, &t->u.un.nbase);
-  read_extends(ld, file, fws_node_get(d, "extends"), &t->u.un.extends, &t->u.un.nextends);
+  read_props(ld, file, fws_ld_section(d, "base-properties"), "'base-properties'", &t->u.un.base, &t->u.un.nbase);
+  read_extends(ld, file, fws_ld_section(d, "extends"), &t->u.un.extends, &t->u.un.nextends);
   const fws_node *u = fws_node_get(d, "union");
   if (!fws_ld_expect_map(ld, u, "'union' of a discriminated union")) return;
   t->u.un.variants = fws_ld_alloc(ld, (u->n ? u->n : 1) * sizeof(fws_variant));
@@ -151,7 +156,10 @@ static void read_union(fws_loader *ld, fws_file *file, fws_type *t, const fws_no
       var->docs = fws_ld_opt_str(ld, v, "docs");
       var->display_name = fws_ld_opt_str(ld, v, "display-name");
       if (var->key && !tn) fws_ld_error(ld, v->pos, "variant '%s' has 'key' but no 'type'", k->str);
-    } else if (!(v->kind == FWS_NODE_SCALAR && v->stype == FWS_SCALAR_NULL)) {
+    } else if (v->kind == FWS_NODE_SCALAR) {
+      /* the Fern CLI rejects an empty variant written as nothing: it is `{}` */
+      fws_ld_error(ld, v->pos, "variant '%s' needs a type, or {} for a variant with no value", k->str);
+    } else {
       fws_ld_error(ld, v->pos, "a union variant must be a type name or a mapping");
     }
   }
@@ -226,7 +234,7 @@ static void read_decl(fws_loader *ld, fws_file *file, const fws_node *key, const
 }
 
 void fws_ld_declarations(fws_loader *ld, fws_file *file) {
-  const fws_node *types = fws_node_get(file->root, "types");
+  const fws_node *types = fws_ld_section(file->root, "types");
   if (!types || !fws_ld_expect_map(ld, types, "'types'")) return;
   fws_vec decls = {0};
   for (size_t i = 0; i < types->n; i++) read_decl(ld, file, types->keys[i], types->values[i], &decls);

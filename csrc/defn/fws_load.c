@@ -86,6 +86,11 @@ int fws_ld_expect_scalar(fws_loader *ld, const fws_node *n, const char *what) {
   return 0;
 }
 
+const fws_node *fws_ld_section(const fws_node *map, const char *key) {
+  const fws_node *n = fws_node_get(map, key);
+  return n && n->kind == FWS_NODE_SCALAR && n->plain && n->stype == FWS_SCALAR_NULL ? NULL : n;
+}
+
 const char *fws_ld_opt_str(fws_loader *ld, const fws_node *map, const char *key) {
   const fws_node *n = fws_node_get(map, key);
   if (!n) return NULL;
@@ -297,34 +302,29 @@ static char *join_import(fws_loader *ld, const char *from_rel, const char *targe
 }
 
 static void read_imports(fws_loader *ld, fws_file *f, fws_vec *files, const char *root, int load_missing) {
-  const fws_node *imp = fws_node_get(f->root, "imports");
+  const fws_node *imp = fws_ld_section(f->root, "imports");
   if (!imp || !fws_ld_expect_map(ld, imp, "'imports'")) return;
   f->imports = fws_ld_alloc(ld, (imp->n ? imp->n : 1) * sizeof *f->imports);
   for (size_t i = 0; i < imp->n; i++) {
     const fws_node *k = imp->keys[i], *v = imp->values[i];
     if (!fws_ld_expect_scalar(ld, v, "an import")) continue;
     char *rel = join_import(ld, f->rel, v->str);
+    fws_file *target = NULL;
     if (!rel || !(ends_with(rel, ".yml") || ends_with(rel, ".yaml"))) {
       fws_ld_error(ld, v->pos, "import '%s' must name a .yml file inside the definition folder", v->str);
-      continue;
+      rel = NULL;
     }
-    fws_file *target = NULL;
-    for (size_t j = 0; j < files->n && !target; j++)
+    for (size_t j = 0; rel && j < files->n && !target; j++)
       if (strcmp(((fws_file *)files->items[j])->rel, rel) == 0) target = files->items[j];
-    if (!target && load_missing) {
+    if (rel && !target && load_missing) {
       char *path = fws_arena_printf(&ld->api->arena, "%s/%s", root, rel);
       if (!path) longjmp(ld->oom, 1);
       struct stat st;
       if (stat(path, &st) == 0) target = add_file(ld, files, root, rel, v->pos);
     }
-    if (!target) {
-      fws_ld_error(ld, v->pos, "import '%s': no file %s in the definition", k->str, rel);
-      continue;
-    }
-    if (target->is_api) {
-      fws_ld_error(ld, v->pos, "import '%s': api.yml cannot be imported", k->str);
-      continue;
-    }
+    if (rel && !target) fws_ld_error(ld, v->pos, "import '%s': no file %s in the definition", k->str, rel);
+    else if (target && target->is_api) fws_ld_error(ld, v->pos, "import '%s': api.yml cannot be imported", k->str);
+    if (!target || target->is_api) target = NULL; /* kept, so its references are not reported again */
     f->imports[f->nimports].alias = k->str;
     f->imports[f->nimports].file = target;
     f->imports[f->nimports].pos = k->pos;

@@ -48,6 +48,9 @@ void fws_ld_warn(fws_loader *ld, fws_pos pos, const char *fmt, ...)
 int fws_ld_expect_map(fws_loader *ld, const fws_node *n, const char *what);
 int fws_ld_expect_seq(fws_loader *ld, const fws_node *n, const char *what);
 int fws_ld_expect_scalar(fws_loader *ld, const fws_node *n, const char *what);
+/* An optional part at key: NULL when absent or empty (`headers:` with nothing after it), which
+** the Fern CLI takes as absent too. */
+const fws_node *fws_ld_section(const fws_node *map, const char *key);
 /* Optional scalar string at key: NULL when absent (an error when present but not a scalar). */
 const char *fws_ld_opt_str(fws_loader *ld, const fws_node *map, const char *key);
 int fws_ld_opt_bool(fws_loader *ld, const fws_node *map, const char *key, int dflt);

@@ -37,7 +37,7 @@ static void suggest(const fws_file *f, const char *text, char *out, size_t size)
       best = d, snprintf(out, size, "%s", f->types[i]->short_name);
   for (size_t k = 0; k < f->nimports; k++) {
     const fws_file *g = f->imports[k].file;
-    for (size_t i = 0; i < g->ntypes; i++) {
+    for (size_t i = 0; g && i < g->ntypes; i++) {
       char full[512];
       snprintf(full, sizeof full, "%s.%s", f->imports[k].alias, g->types[i]->short_name);
       int near = fws_is_near(text, full, &d);
@@ -56,8 +56,16 @@ static void bind_ref(fws_loader *ld, fws_type *t) {
   if (dot) {
     size_t al = (size_t)(dot - text);
     const fws_file *g = NULL;
-    for (size_t i = 0; i < f->nimports && !g; i++)
-      if (strlen(f->imports[i].alias) == al && memcmp(f->imports[i].alias, text, al) == 0) g = f->imports[i].file;
+    int broken = 0;
+    for (size_t i = 0; i < f->nimports && !g && !broken; i++)
+      if (strlen(f->imports[i].alias) == al && memcmp(f->imports[i].alias, text, al) == 0) {
+        g = f->imports[i].file;
+        broken = !g;
+      }
+    if (broken) {
+      t->u.ref.target = &unknown_type; /* its import is already reported */
+      return;
+    }
     if (!g) {
       fws_ld_error(ld, t->pos, "unknown type '%s': '%.*s' is not an import of %s", text, (int)al, text, f->rel);
       t->u.ref.target = &unknown_type;
