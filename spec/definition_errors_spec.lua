@@ -153,6 +153,17 @@ describe("unknown type references", function()
     }, errs)
   end)
 
+  it("references through an import that failed are not reported again", function()
+    local errs = load({
+      ["api.yml"] = "name: t\nimports:\n  gone: gone.yml\nheaders:\n  X: gone.Header\n",
+      ["a.yml"] = "imports:\n  up: ../up.yml\ntypes:\n  A: up.Thing\n" .. channel_using("A"),
+    })
+    assert.same({
+      "a.yml:2:7: import '../up.yml' must name a .yml file inside the definition folder",
+      "api.yml:3:9: import 'gone': no file gone.yml in the definition",
+    }, errs)
+  end)
+
   it("a misspelt container is an unknown type, as Fern reads it", function()
     local errs = errors_of("types:\n  A: optinal<string>\n  B: lsit<A>\n  C: mapp<string, A>\n" .. channel_using("A", "B", "C"))
     assert.same({
@@ -420,6 +431,20 @@ describe("duplicate names", function()
     assert.equal(2, #errs)
     assert.matches("^defn%.yml:5:18: property 'id' is defined twice in 'C' %(also at .*defn%.yml:3%)$", errs[1])
     assert.matches("^defn%.yml:11:7: property 'id' is defined twice in 'D' %(also at .*defn%.yml:3%)$", errs[2])
+  end)
+
+  it("enum values that YAML reads as a number, a boolean or nothing (the Fern CLI takes strings only)", function()
+    local errs = errors_of('types:\n  E:\n    enum: [1, true, ~, "2", x]\n' .. channel_using("E"))
+    assert.same({
+      'defn.yml:3:12: enum value 1 is not a string: quote it ("1")',
+      'defn.yml:3:15: enum value true is not a string: quote it ("true")',
+      "defn.yml:3:21: an enum value is missing here",
+    }, errs)
+  end)
+
+  it("a union variant written as nothing (the Fern CLI wants {})", function()
+    local errs = errors_of("types:\n  U:\n    union:\n      a: string\n      b:\n      c: {}\n" .. channel_using("U"))
+    assert.same({ "defn.yml:5:9: variant 'b' needs a type, or {} for a variant with no value" }, errs)
   end)
 
   it("an enum value twice, and a default that is not a value", function()

@@ -478,6 +478,19 @@ describe("a channel", function()
     assert.same({}, api:channel("defn").messages)
   end)
 
+  it("an empty section (`headers:` with nothing after it) is no section, as in the Fern CLI", function()
+    local api = load_ok("imports:\ntypes:\nchannel:\n  path: /x\n  auth: false\n  headers:\n  query-parameters:\n" ..
+      "  path-parameters:\n  examples:\n  docs:\n  messages:\n", "name: t\nenvironments:\nauth-schemes:\nheaders:\n")
+    local ch = api:channel("defn")
+    assert.same({}, ch.headers)
+    assert.same({}, ch.query)
+    assert.same({}, ch.messages)
+    assert.is_nil(ch.docs)
+    assert.same({}, api.warnings)
+    api = load_ok("types:\n  O:\n    extends:\n    properties: {a: string}\n")
+    assert.same({}, api:type("defn.O").extends)
+  end)
+
   it("a file with a REST service and a channel: the service is skipped, its types are read", function()
     local api = load_ok(table.concat({
       "types:",
