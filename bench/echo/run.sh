@@ -176,7 +176,7 @@ measure() {
   [ -n "$rate" ] || die "$name: no rate in the client's output"
   local srv
   srv=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$total" 'BEGIN { printf "%.2f", d * 1e6 / hz / (n > 0 ? n : 1) }')
-  echo "$name $rate $cpu $srv" >>"$RESULTS"
+  echo "$name $rate $cpu $srv $REP" >>"$RESULTS"
   printf '  %-22s %10.0f rt/s  client %6.2f us/rt  server %6.2f us/rt\n' "$name" "$rate" "$cpu" "$srv"
 }
 
@@ -191,6 +191,7 @@ CONFIGS=(
 echo
 echo "== round trips: every configuration $REPS times, interleaved, ${SECS} s each after ${WARM} s warm-up"
 for rep in $(seq "$REPS"); do
+  REP=$rep
   echo " repetition $rep"
   n=${#CONFIGS[@]}
   for k in $(seq 0 $((n - 1))); do
@@ -209,6 +210,10 @@ range() {
   awk -v n="$1" '$1 == n { print $2 }' "$RESULTS" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f", lo / 1000, hi / 1000 }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+paired() {  # paired A B: median over repetitions of rate(A) / rate(B) within the same repetition
+  awk -v a="$1" -v b="$2" '$1 == a { x[$5] = $2 } $1 == b { y[$5] = $2 } END { for (r in x) if (r in y && y[r] > 0) print x[r] / y[r] }' "$RESULTS" |
+    sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else printf "%.2f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "meets" : "MISSES") }'; }
 
 MISSED=0
@@ -221,6 +226,7 @@ ratios() {  # ratios LABEL FERNWS RAWC NODE
   rn=$(ratio "$(median "$2" 2)" "$(median "$4" 2)")
   printf '  %-28s %sx raw C (target 0.8x: %s)   %sx Node ws (target 1.3x: %s)\n' "$1" \
     "$rc" "$(verdict "$rc" 0.8)" "$rn" "$(verdict "$rn" 1.3)"
+  printf '  %-28s paired (median of per-repetition ratios): %sx raw C, %sx Node ws\n' "" "$(paired "$2" "$3")" "$(paired "$2" "$4")"
   printf '  %-28s client CPU per round trip: %sx raw C, %sx Node ws (lower is cheaper)\n' "" \
     "$(ratio "$(median "$2" 3)" "$(median "$3" 3)")" "$(ratio "$(median "$2" 3)" "$(median "$4" 3)")"
   [ "$(verdict "$rc" 0.8)" = meets ] && [ "$(verdict "$rn" 1.3)" = meets ] || MISSED=1
