@@ -136,7 +136,7 @@ fws_conn *fws_conn_connect(fws_loop *loop, const fws_conn_opts *opts, fws_conn_c
   }
   if (!(cfg = make_cfg(opts, err, errlen))) return NULL;
   /* A bad ca_file is an option error: find it now, not on every attempt. */
-  if (cfg->url.tls && !fws_client_vhost(loop, cfg->ca_file, err, errlen)) {
+  if (cfg->url.tls && !fws_client_vhost(loop, 1, cfg->ca_file, err, errlen)) {
     fws_client_cfg_free(cfg);
     return NULL;
   }
@@ -170,7 +170,7 @@ static void do_connect(fws_conn *c, const char *addr) {
   char err[160];
   memset(&i, 0, sizeof i);
   i.context = c->loop->ctx;
-  i.vhost = fws_client_vhost(c->loop, cfg->url.tls ? cfg->ca_file : NULL, err, sizeof err);
+  i.vhost = fws_client_vhost(c->loop, cfg->url.tls, cfg->url.tls ? cfg->ca_file : NULL, err, sizeof err);
   if (!i.vhost) {
     fws_client_ended(c, err, 0, 1006, NULL, 0, 0);
     return;

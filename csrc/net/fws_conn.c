@@ -311,8 +311,20 @@ int fws_conn_on_writeable(fws_conn *c, struct lws *wsi) {
     return 0;
   }
   if (c->q.head && (c->state == FWS_CONN_OPEN || c->state == FWS_CONN_CLOSING)) {
-    int r = fws_sendq_write(c, wsi);
-    if (r < 0) return -1;
+    /* Several small whole messages per WRITEABLE: each extra one saves a service pass (a poll()
+    ** and this callback). Stop at the first write the socket did not take whole (lws keeps the
+    ** rest and must flush it first), after FWS_BURST_BYTES, or at a fragmented message. */
+    size_t sent = 0;
+    int r, burst = 0;
+    do {
+      size_t len = c->q.head->len;
+      int whole = c->q.off == 0 && len <= FWS_FRAG_SIZE;
+      r = fws_sendq_write(c, wsi);
+      if (r < 0) return -1;
+      sent += len;
+      if (!whole || lws_partial_buffered(wsi)) break;
+    } while (r > 0 && ++burst < FWS_BURST_MSGS && sent < FWS_BURST_BYTES &&
+             c->q.head->len <= FWS_FRAG_SIZE);
     if (r > 0 || c->close_req) lws_callback_on_writable(wsi);
     return 0;
   }
@@ -398,6 +410,16 @@ int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
                      size_t len) {
   fws_conn *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
   (void)user;
+  switch (reason) {  /* these come from socket activity: lws_service has done its poll() */
+    case LWS_CALLBACK_CLIENT_ESTABLISHED: case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_CLIENT_RECEIVE: case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG: case LWS_CALLBACK_RECEIVE_PONG:
+    case LWS_CALLBACK_CLIENT_WRITEABLE: case LWS_CALLBACK_SERVER_WRITEABLE:
+      if (c) c->loop->after_poll = 1;
+      break;
+    default:
+      break;
+  }
   switch (reason) {
     case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
       /* user is the X509_STORE_CTX, len is preverify_ok: remember why it failed */

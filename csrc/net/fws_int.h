@@ -17,6 +17,8 @@
 #define FWS_DEFAULT_MAX_MESSAGE (16u * 1024u * 1024u)
 #define FWS_DEFAULT_PEER_QUEUE 1024
 #define FWS_FRAG_SIZE (64u * 1024u)   /* one WRITEABLE writes at most this much of a message */
+#define FWS_BURST_MSGS 32             /* whole small messages written by one WRITEABLE */
+#define FWS_BURST_BYTES (16u * 1024u) /* ... up to about this many bytes */
 #define FWS_SERV_BUF (64u * 1024u)    /* pt_serv_buf_size: per thread, not per connection */
 #define FWS_RX_BUF 4096u              /* per-connection lws rx buffer: keep idle memory small */
 #define FWS_CLOSE_GRACE_SECS 5
@@ -191,6 +193,7 @@ struct fws_timer {
 struct fws_clivh {
   fws_clivh *next;
   struct lws_vhost *vh;
+  int tls;                        /* 0: plain ws:// only, no TLS client context */
   char *ca_file;                  /* NULL: the system store */
 };
 
@@ -208,6 +211,7 @@ struct fws_loop {
   size_t nservers, ntimers;
   unsigned long activity;         /* bumped by every lws callback that did something */
   int in_service, blocking, woken, stop, freeing;
+  int after_poll;                 /* this service pass is past its poll(): no wake needed */
   int nvh;
   uint64_t rng;
   unsigned char *frag;            /* LWS_PRE + FWS_FRAG_SIZE scratch for fragment writes */
@@ -224,7 +228,7 @@ fws_qev *fws_ev_push_owned(fws_loop *loop, fws_conn *c, fws_event_kind kind, cha
 void fws_ev_error(fws_conn *c, int status, const char *fmt, ...);
 void fws_loop_wake(fws_loop *loop);
 double fws_random(fws_loop *loop);
-struct lws_vhost *fws_client_vhost(fws_loop *loop, const char *ca_file, char *err,
+struct lws_vhost *fws_client_vhost(fws_loop *loop, int tls, const char *ca_file, char *err,
                                    size_t errlen);
 int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                      size_t len);

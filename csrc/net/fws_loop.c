@@ -66,13 +66,17 @@ static int fd_limit(void) {
   return (int)rl.rlim_cur;
 }
 
-struct lws_vhost *fws_client_vhost(fws_loop *loop, const char *ca_file, char *err,
+/* Client vhosts: one plain (no TLS client context: loading the system store costs tens of ms
+** and ~4 MB), created with the loop, and one per CA file for wss://, created on first use. */
+struct lws_vhost *fws_client_vhost(fws_loop *loop, int tls, const char *ca_file, char *err,
                                    size_t errlen) {
   struct lws_context_creation_info info;
   fws_clivh *v;
   char name[32];
+  if (!tls) ca_file = NULL;
   for (v = loop->clivhs; v; v = v->next)
-    if ((!ca_file && !v->ca_file) || (ca_file && v->ca_file && !strcmp(ca_file, v->ca_file)))
+    if (v->tls == tls &&
+        ((!ca_file && !v->ca_file) || (ca_file && v->ca_file && !strcmp(ca_file, v->ca_file))))
       return v->vh;
   if (ca_file) {  /* lws 4.1.6 creates the vhost even when it cannot read the file */
     FILE *f = fopen(ca_file, "r");
@@ -93,7 +97,7 @@ struct lws_vhost *fws_client_vhost(fws_loop *loop, const char *ca_file, char *er
   info.vhost_name = name;
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = loop->cli_protocols;
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.options = tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
   info.client_ssl_ca_filepath = ca_file;
   info.retry_and_idle_policy = &fws_no_validity;
   v->vh = lws_create_vhost(loop->ctx, &info);
@@ -104,6 +108,7 @@ struct lws_vhost *fws_client_vhost(fws_loop *loop, const char *ca_file, char *er
                 ca_file);
     return NULL;
   }
+  v->tls = tls;
   v->next = loop->clivhs;
   loop->clivhs = v;
   return v->vh;
@@ -148,7 +153,7 @@ fws_loop *fws_loop_new(char *err, size_t errlen) {
     return NULL;
   }
   /* The client vhost comes first: TLS verification reports go to the first vhost's protocol. */
-  if (!fws_client_vhost(loop, NULL, err, errlen) || !(loop->res = fws_resolver_new(loop->ctx))) {
+  if (!fws_client_vhost(loop, 0, NULL, err, errlen) || !(loop->res = fws_resolver_new(loop->ctx))) {
     if (!loop->clivhs) fws_set_err(err, errlen, "cannot create the client vhost");
     else fws_set_err(err, errlen, "out of memory");
     lws_context_destroy(loop->ctx);
@@ -167,8 +172,10 @@ fws_loop *fws_loop_new(char *err, size_t errlen) {
 
 /* ---- events ---- */
 
+/* Only what runs before lws_service's poll() (sul timers: ours and lws' own timeouts) needs the
+** wake: an event queued by a socket callback is already past the poll, and the pass returns. */
 void fws_loop_wake(fws_loop *loop) {
-  if (loop->blocking && !loop->woken) {
+  if (loop->blocking && !loop->woken && !loop->after_poll) {
     loop->woken = 1;
     lws_cancel_service(loop->ctx);
   }
@@ -288,6 +295,7 @@ static int housekeep(fws_loop *loop) {
 
 static void service(fws_loop *loop, int timeout) {
   loop->in_service = 1;
+  loop->after_poll = 0;
   lws_service(loop->ctx, timeout);
   loop->in_service = 0;
   run_kills(loop);
