@@ -811,6 +811,35 @@ describe("many errors in one run", function()
     assert.equal(100, n)
   end)
 
+  it("the 100 kept are the first by place, whatever the phase that found them", function()
+    -- unknown types are found after every file is read, bad containers while reading
+    local a, b = { "types:" }, { "types:" }
+    local used_a, used_b = {}, {}
+    for i = 1, 60 do
+      a[#a + 1] = ("  A%d: Missing%d"):format(i, i)
+      b[#b + 1] = ("  B%d: list<>"):format(i)
+      used_a[i], used_b[i] = "A" .. i, "B" .. i
+    end
+    local errs, _, _, msg = load({
+      ["a.yml"] = table.concat(a, "\n") .. "\n" .. channel_using(table.unpack(used_a)),
+      ["b.yml"] = table.concat(b, "\n") .. "\n" .. channel_using(table.unpack(used_b)),
+    })
+    assert.equal(100, #errs)
+    assert.equal("a.yml:61:8: unknown type 'Missing60'", errs[60])
+    assert.equal("b.yml:2:12: 'list<>' needs a type argument, e.g. list<string>", errs[61])
+    assert.equal("b.yml:41:13: 'list<>' needs a type argument, e.g. list<string>", errs[100])
+    assert.matches("\n%(20 more not shown%)$", msg)
+  end)
+
+  it("warnings past their limit are not counted as errors not shown", function()
+    local t = { "types:", "  O:", "    properties: {}" }
+    for i = 1, 600 do t[#t + 1] = ("    odd%d: 1"):format(i) end
+    t[#t + 1] = "  Bad: list<>"
+    local _, _, api, msg = errors_of(table.concat(t, "\n") .. "\n" .. channel_using("Bad"))
+    assert.is_nil(api)
+    assert.matches("^/[^\n]*/defn%.yml:604:13: 'list<>' needs a type argument, e%.g%. list<string>$", msg)
+  end)
+
   it("warnings are bounded too", function()
     local t = { "types:", "  O:", "    properties: {}" }
     for i = 1, 700 do t[#t + 1] = ("    odd%d: 1"):format(i) end

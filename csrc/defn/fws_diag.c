@@ -18,17 +18,18 @@ void fws_diags_free(fws_diags *d) {
 }
 
 void fws_diag_add(fws_diags *d, fws_severity sev, fws_pos pos, const char *fmt, ...) {
+  size_t *dropped = sev == FWS_ERROR ? &d->dropped : &d->dropped_warnings;
   if (sev == FWS_ERROR) {
     d->nerrors++;
-    if (d->nerrors > d->max_errors) { d->dropped++; return; }
+    if (d->nerrors > d->max_errors) { (*dropped)++; return; }
   } else {
     d->nwarnings++;
-    if (d->nwarnings > FWS_MAX_WARNINGS) { d->dropped++; return; }
+    if (d->nwarnings > FWS_MAX_WARNINGS) { (*dropped)++; return; }
   }
   if (d->n == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 16;
     fws_diag *items = realloc(d->items, cap * sizeof *items);
-    if (!items) { d->dropped++; return; }
+    if (!items) { (*dropped)++; return; }
     d->items = items;
     d->cap = cap;
   }
@@ -38,11 +39,12 @@ void fws_diag_add(fws_diags *d, fws_severity sev, fws_pos pos, const char *fmt, 
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   const char *msg = fws_arena_strdup(d->arena, buf);
-  if (!msg) { d->dropped++; return; }
-  fws_diag *x = &d->items[d->n++];
+  if (!msg) { (*dropped)++; return; }
+  fws_diag *x = &d->items[d->n];
   x->severity = sev;
   x->pos = pos;
   x->message = msg;
+  x->seq = d->n++;
 }
 
 char *fws_diag_format(fws_arena *a, const fws_diag *d) {
@@ -53,24 +55,16 @@ char *fws_diag_format(fws_arena *a, const fws_diag *d) {
   return fws_arena_printf(a, "%s: %s%s", d->pos.file ? d->pos.file : "?", sev, d->message);
 }
 
-static int pos_cmp(const fws_diag *x, const fws_diag *y) {
+static int diag_cmp(const void *a, const void *b) {
+  const fws_diag *x = a, *y = b;
   const char *fx = x->pos.file ? x->pos.file : "", *fy = y->pos.file ? y->pos.file : "";
   int c = strcmp(fx, fy);
   if (c) return c;
   if (x->pos.line != y->pos.line) return x->pos.line < y->pos.line ? -1 : 1;
   if (x->pos.col != y->pos.col) return x->pos.col < y->pos.col ? -1 : 1;
-  return 0;
+  return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
 void fws_diags_sort(fws_diags *d) {
-  /* insertion sort: stable, and the lists are short */
-  for (size_t i = 1; i < d->n; i++) {
-    fws_diag t = d->items[i];
-    size_t j = i;
-    while (j > 0 && pos_cmp(&d->items[j - 1], &t) > 0) {
-      d->items[j] = d->items[j - 1];
-      j--;
-    }
-    d->items[j] = t;
-  }
+  if (d->n > 1) qsort(d->items, d->n, sizeof *d->items, diag_cmp);
 }

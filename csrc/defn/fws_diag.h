@@ -20,6 +20,7 @@ typedef struct fws_diag {
   fws_severity severity;
   fws_pos pos;
   const char *message;
+  size_t seq;           /* order of report: equal places keep it when sorted */
 } fws_diag;
 
 typedef struct fws_diags {
@@ -28,7 +29,8 @@ typedef struct fws_diags {
   size_t n, cap;
   size_t nerrors, nwarnings;
   size_t max_errors;    /* past it, errors are counted but not kept */
-  size_t dropped;
+  size_t dropped;       /* errors counted but not kept */
+  size_t dropped_warnings;
 } fws_diags;
 
 enum { FWS_MAX_ERRORS = 100, FWS_MAX_WARNINGS = 500 };
@@ -42,7 +44,7 @@ void fws_diag_add(fws_diags *d, fws_severity sev, fws_pos pos, const char *fmt, 
     ;
 /* "file:line:column: message" (warnings get "warning: " before the message). */
 char *fws_diag_format(fws_arena *a, const fws_diag *d);
-/* Sorts by file, line, column, keeping the order of equal places. */
+/* Sorts by file, line, column, keeping the order of report at equal places (O(n log n)). */
 void fws_diags_sort(fws_diags *d);
 
 #endif

@@ -377,7 +377,7 @@ static void single_file_root(fws_loader *ld, const char *path, const char **root
 }
 
 static void trim_diags(fws_api *api) {
-  /* keep every warning (bounded at add time) and the first FWS_MAX_ERRORS errors */
+  /* keep every warning (bounded at add time) and the first FWS_MAX_ERRORS errors by place */
   size_t kept = 0, errors = 0;
   for (size_t i = 0; i < api->diags.n; i++) {
     fws_diag *d = &api->diags.items[i];
@@ -501,8 +501,8 @@ fws_api *fws_load(const char *path, const fws_load_opts *opts) {
     fws_api_free(api);
     return NULL;
   }
-  trim_diags(api);
   fws_diags_sort(&api->diags);
+  trim_diags(api);
   return api;
 }
 
