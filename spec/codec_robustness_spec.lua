@@ -268,3 +268,70 @@ describe("codec: limits", function()
     end
   end)
 end)
+
+describe("fuzz findings stay fixed", function()
+  local helper = require "helper"
+  local fernws = helper.fernws
+  local dir = helper.root .. "/fuzz/regressions"
+
+  local function files(sub)
+    local list = {}
+    local p = io.popen("ls " .. helper.q(dir .. "/" .. sub) .. " 2>/dev/null")
+    for name in p:lines() do
+      if not name:match("%.md$") then list[#list + 1] = dir .. "/" .. sub .. "/" .. name end
+    end
+    p:close()
+    return list
+  end
+
+  local function read(path)
+    local f = assert(io.open(path, "rb"))
+    local s = f:read("a")
+    f:close()
+    return s
+  end
+
+  it("every fuzz_load reproducer loads or fails with errors, never a crash", function()
+    for _, path in ipairs(files("fuzz_load")) do
+      -- the fuzzer splits its input at "#---" lines into files; one file is enough to replay it
+      local dir2 = helper.write_definition { ["api.yml"] = "name: fuzz\n", ["f.yml"] = read(path) }
+      local ok, api, msg = pcall(fernws.load, dir2)
+      helper.rmtree(dir2)
+      assert.is_true(ok, path)
+      assert.is_true(api ~= nil or type(msg) == "string", path)
+    end
+  end)
+
+  it("every fuzz_decode and fuzz_roundtrip reproducer decodes or fails with nil, err", function()
+    if not helper.needs_fixtures(pending) then return end
+    local ch = assert(fernws.load(helper.fixture("hume"))):channel("empathic-voice.chat")
+    local api = ch.api
+    for _, sub in ipairs({ "fuzz_decode", "fuzz_roundtrip" }) do
+      for _, path in ipairs(files(sub)) do
+        local text = read(path)
+        for _, f in ipairs({
+          function() return ch:decode(text) end,
+          function() return ch:decode(text, "client") end,
+          function() return api:decode("empathic-voice.SubscribeEvent", text, { strict = true }) end,
+        }) do
+          local ok, a, b = pcall(f)
+          assert.is_true(ok, path)
+          assert.is_true(a ~= nil or type(b) == "string", path)
+        end
+        -- whatever decodes re-encodes and decodes to the same value
+        local id, v = ch:decode(text)
+        if id then
+          local again = select(2, ch:decode(ch:encode(id, v)))
+          assert.same(v, again, path)
+        end
+      end
+    end
+  end)
+
+  it("a number too large for a double is refused in unknown values", function()
+    local api = assert(helper.load_text("types:\n  Any: unknown\n"))
+    local v, err = api:decode("defn.Any", "5e400")
+    assert.is_nil(v)
+    assert.matches("too large for a double", err)
+  end)
+end)

@@ -655,12 +655,20 @@ static int dec_object(dec *d, const fws_ct *t) {
   }
   for (uint32_t i = 0; i < n; i++) {
     const fws_cprop *p = &t->u.obj.props[i];
-    if (!seen[i] && p->required) {
+    if (seen[i]) continue;
+    if (p->required) {
       fws_path_key(&d->path, p->name, p->len);
       fws_verrs_add(d->errs, &d->path, p->type->label, "nothing", "required property is missing (expected %s)",
                     p->type->label);
       d->path.n--;
       goto fail;
+    }
+    if (p->literal && p->type->op != FWS_OP_OPTIONAL) {
+      /* a literal left out is implied: the value says it, so handlers can read value.type */
+      lua_pushlstring(L, p->name, p->len);
+      if (p->type->op == FWS_OP_LITERAL_BOOL) lua_pushboolean(L, p->type->u.lit.b);
+      else lua_pushlstring(L, p->type->u.lit.s, p->type->u.lit.len);
+      lua_rawset(L, -3);
     }
   }
   if (seen != seen_small) free(seen);
@@ -932,8 +940,15 @@ static int dec_any(dec *d) {
     if (!(*d->p == '-' || (*d->p >= '0' && *d->p <= '9'))) return mismatch(d, &unknown_ct);
     fws_num num;
     if (dec_number(d, &num)) return -1;
-    if (num.is_int) lua_pushinteger(L, (lua_Integer)num.i);
-    else lua_pushnumber(L, (lua_Number)num.d);
+    if (num.is_int) {
+      lua_pushinteger(L, (lua_Integer)num.i);
+    } else if (!isfinite(num.d)) {
+      /* 5e400 would read as inf, which no JSON can carry back */
+      fws_verrs_add(d->errs, &d->path, "JSON value", "number", "is too large for a double");
+      return -1;
+    } else {
+      lua_pushnumber(L, (lua_Number)num.d);
+    }
     return 0;
   }
   }
