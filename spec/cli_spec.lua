@@ -94,6 +94,25 @@ describe("fernws check", function()
     assert.matches(": ok: api full, 1 channel %(6 messages%)", out)
   end)
 
+  it("a channel file named from its own folder finds api.yml above it", function()
+    local dir = helper.write_definition({
+      ["api.yml"] = "name: up\nenvironments:\n  prod:\n    urls: {ws: wss://ws.example.com}\n",
+      ["voice/chat.yml"] = "channel:\n  path: /chat\n  url: ws\n  auth: false\n  messages:\n    m: {origin: client, body: Nope}\n",
+      ["voice/ok.yml"] = "channel:\n  path: /ok\n  url: ws\n  auth: false\n",
+    })
+    local p = io.popen("cd " .. shell_quote(dir .. "/voice") .. " && lua5.4 " .. shell_quote(BIN) .. " check chat.yml 2>&1")
+    local out = p:read("a")
+    p:close()
+    p = io.popen("cd " .. shell_quote(dir .. "/voice") .. " && lua5.4 " .. shell_quote(BIN) .. " describe ok.yml 2>&1")
+    local described = p:read("a")
+    p:close()
+    helper.rmtree(dir)
+    -- the place is said from where the user stands; the channel is named from the definition's root
+    assert.equal("../voice/chat.yml:6:31: unknown type 'Nope'\nchat.yml: 1 error\n", out)
+    assert.same({ "voice.ok", "========", "", "Handshake", "  URL    prod (default)  wss://ws.example.com/ok" },
+      { table.unpack(lines(described), 1, 5) })
+  end)
+
   it("more errors than are listed: the rest are counted", function()
     local t = { "types:" }
     for i = 1, 130 do t[#t + 1] = ("  T%d: Missing%d"):format(i, i) end

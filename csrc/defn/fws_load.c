@@ -1,6 +1,8 @@
 /* fws_load: finds the files of a definition, parses them, and drives the readers and resolver. */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -353,27 +355,55 @@ static int file_exists(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* For one channel file: the definition root is the nearest folder above it (within the path as
-** given) holding api.yml, so `root.X` imports and environments work; else the file's own folder. */
+/* One level up from a folder named as the user named it: its last component dropped when that
+** goes up ("a/b" -> "a", "a" -> "."), else ".." appended (".." -> "../..", "/x/.." stays lexical). */
+static char *folder_up(fws_loader *ld, const char *dir) {
+  const char *slash = strrchr(dir, '/');
+  const char *last = slash ? slash + 1 : dir;
+  if (strcmp(dir, ".") == 0) return fws_ld_strndup(ld, "..", 2);
+  if (strcmp(last, "..") == 0 || strcmp(last, ".") == 0 || !last[0]) {
+    char *up = fws_arena_printf(&ld->api->arena, "%s/..", dir);
+    if (!up) longjmp(ld->oom, 1);
+    return up;
+  }
+  if (!slash) return fws_ld_strndup(ld, ".", 1);
+  if (slash == dir) return fws_ld_strndup(ld, "/", 1);
+  return fws_ld_strndup(ld, dir, (size_t)(slash - dir));
+}
+
+/* For one channel file: the definition root is the nearest folder above it holding api.yml (as
+** the Fern CLI looks upward for its workspace), so `root.X` imports and environments work; else
+** the file's own folder. Paths in messages keep the user's spelling: "chat.yml" whose api.yml
+** is one level up is "../voice/chat.yml". */
 static void single_file_root(fws_loader *ld, const char *path, const char **root, const char **rel) {
-  char *probe = fws_ld_strndup(ld, path, strlen(path));
-  for (;;) {
-    char *slash = strrchr(probe, '/');
-    if (!slash) break;
-    *slash = '\0';
-    const char *dir = slash == probe ? "/" : probe;
-    if (strcmp(slash + 1, "..") == 0) break;
-    char *api = fws_arena_printf(&ld->api->arena, "%s/api.yml", dir);
-    if (!api) longjmp(ld->oom, 1);
-    if (file_exists(api)) {
-      *root = dir;
-      *rel = path + strlen(probe) + 1;
-      return;
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  char *dir = dir_of(ld, path);
+  char real[4096];
+  if (realpath(dir, real)) {
+    size_t full = strlen(real), len = full; /* real[0..len) is the folder reached so far */
+    char *probe = dir;
+    for (int level = 0; level <= 64; level++) {
+      char *api = fws_arena_printf(&ld->api->arena, "%s/api.yml", probe);
+      if (!api) longjmp(ld->oom, 1);
+      if (file_exists(api)) {
+        /* the folders climbed out of, then the file */
+        const char *below = len < full ? real + len + (real[len] == '/') : "";
+        char *r = below[0] ? fws_arena_printf(&ld->api->arena, "%s/%s", below, base)
+                           : fws_ld_strndup(ld, base, strlen(base));
+        if (!r) longjmp(ld->oom, 1);
+        *root = probe;
+        *rel = r;
+        return;
+      }
+      if (len <= 1) break; /* at / */
+      while (len > 1 && real[len - 1] != '/') len--;
+      if (len > 1) len--; /* drop the slash too, except the root's */
+      probe = folder_up(ld, probe);
     }
   }
-  char *dir = dir_of(ld, path);
   *root = dir;
-  *rel = strchr(path, '/') ? path + strlen(dir) + (strcmp(dir, "/") != 0) : path;
+  *rel = base;
 }
 
 static void trim_diags(fws_api *api) {

@@ -149,7 +149,8 @@ function describe.channel(api, ch)
   if #urls == 0 then
     lines[#lines + 1] = "  URL    (no environments: connect with url = ...)" .. "  path " .. ch.path
   else
-    local function label(u) return u.environment .. (u.default and " (default)" or "") end
+    -- the only environment is the one connect() uses without being told
+    local function label(u) return u.environment .. ((u.default or #urls == 1) and " (default)" or "") end
     local w = 0
     for _, u in ipairs(urls) do w = math.max(w, #label(u)) end
     for _, u in ipairs(urls) do
