@@ -381,6 +381,14 @@ describe("duplicate names", function()
     assert.matches("^voice/__package__%.yml:2:3: duplicate type 'voice%.Hello' %(also at /.*/voice%.yml:2%)$", errs[1])
   end)
 
+  it("two channels with one name: chat.yml and chat.yaml, voice.yml and voice/__package__.yml", function()
+    local ch = "channel:\n  path: /x\n  auth: false\n"
+    local errs = load({ ["chat.yml"] = ch, ["chat.yaml"] = ch, ["voice.yml"] = ch, ["voice/__package__.yml"] = ch })
+    assert.equal(2, #errs)
+    assert.matches("^chat%.yml:2:3: a second channel named 'chat' %(the other is in /.*/chat%.yaml%)$", errs[1])
+    assert.matches("^voice/__package__%.yml:2:3: a second channel named 'voice' %(the other is in /.*/voice%.yml%)$", errs[2])
+  end)
+
   it("an inline body named like a declared type, or like another inline body", function()
     local errs = errors_of(table.concat({
       "types:",
@@ -941,6 +949,19 @@ describe("hostile input: an error, never a crash or a hang", function()
       { file = dir .. "/a/self", line = 0, column = 0, message = "skipped: a symbolic link back into a folder above it" },
       { file = dir .. "/a/up", line = 0, column = 0, message = "skipped: a symbolic link back into a folder above it" },
     }, api.warnings)
+  end)
+
+  it("folders nested past 32 levels are skipped with a warning", function()
+    local deep = {}
+    for i = 1, 40 do deep[i] = "d" .. i end
+    local dir = helper.write_definition({ [table.concat(deep, "/") .. "/x.yml"] = "types:\n  A: string\n",
+      ["top.yml"] = "types:\n  T: string\n" })
+    local api = assert(fernws.load(dir))
+    helper.rmtree(dir)
+    assert.same({ "top.T" }, api:types())
+    assert.equal(1, #api.warnings)
+    assert.equal(dir .. "/" .. table.concat(deep, "/", 1, 33), api.warnings[1].file)
+    assert.equal("skipped: folders nested more than 32 deep", api.warnings[1].message)
   end)
 
   it("types nested past 32 levels", function()

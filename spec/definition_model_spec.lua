@@ -41,6 +41,13 @@ describe("api.yml", function()
     assert.same({ Production = "https://api.example.com/v1/", Local = "http://localhost:8080" }, full.environments)
   end)
 
+  it("an environment given as {url, docs}", function()
+    local a = load_ok("channel:\n  path: /x\n  auth: false\n",
+      "name: t\nenvironments:\n  Prod:\n    url: https://p.example.com\n    docs: The real one.\n")
+    assert.same({ Prod = "https://p.example.com" }, a.environments)
+    assert.equal("wss://p.example.com/x", (a:channel("defn"):endpoint()))
+  end)
+
   it("multi-URL environments and default-url", function()
     assert.same({
       Production = { rest = "https://api.example.com", wss = "wss://ws.example.com/base/" },

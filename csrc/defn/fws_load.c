@@ -227,7 +227,11 @@ typedef struct walk_dir {
 
 /* Every *.yml below dir, as paths relative to root, sorted so results do not depend on readdir. */
 static void walk(fws_loader *ld, const char *root, const char *rel, fws_vec *out, int depth, const walk_dir *up) {
-  if (depth > 32) return;
+  if (depth > 32) {
+    fws_ld_warn(ld, (fws_pos){fws_arena_printf(&ld->api->arena, "%s/%s", root, rel), 0, 0},
+                "skipped: folders nested more than 32 deep");
+    return;
+  }
   char *dirpath = rel[0] ? fws_arena_printf(&ld->api->arena, "%s/%s", root, rel)
                          : fws_ld_strndup(ld, root, strlen(root));
   if (!dirpath) longjmp(ld->oom, 1);

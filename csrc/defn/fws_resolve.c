@@ -422,7 +422,9 @@ static int cmp_type(const void *a, const void *b) {
 }
 
 static int cmp_channel(const void *a, const void *b) {
-  return strcmp((*(fws_channel *const *)a)->name, (*(fws_channel *const *)b)->name);
+  const fws_channel *x = *(fws_channel *const *)a, *y = *(fws_channel *const *)b;
+  int c = strcmp(x->name, y->name);
+  return c ? c : strcmp(x->file, y->file); /* equal names: a stable order for the error */
 }
 
 static void refine_required(fws_param *ps, size_t n) {
@@ -473,6 +475,11 @@ void fws_ld_resolve(fws_loader *ld) {
   api->channels = (fws_channel **)ld->channels.items;
   api->nchannels = ld->channels.n;
   if (api->nchannels) qsort(api->channels, api->nchannels, sizeof *api->channels, cmp_channel);
+  for (size_t i = 1; i < api->nchannels; i++)
+    if (strcmp(api->channels[i - 1]->name, api->channels[i]->name) == 0)
+      /* chat.yml and chat.yaml, or voice.yml and voice/__package__.yml: one name, two channels */
+      fws_ld_error(ld, api->channels[i]->pos, "a second channel named '%s' (the other is in %s)",
+                   api->channels[i]->name, api->channels[i - 1]->file);
   for (size_t i = 0; i < api->nchannels; i++) {
     fws_channel *ch = api->channels[i];
     refine_required(ch->headers, ch->nheaders);
