@@ -60,9 +60,14 @@ describe("YAML syntax errors", function()
   end)
 
   it("a tab after a block scalar's indentation is content, as the Fern CLI reads it", function()
-    local _, _, api = errors_of("types:\n  A:\n    docs: |\n     \tindented with a tab\n    properties:\n      a: string\n")
+    local _, _, api = errors_of("types:\n  A:\n    docs: |\n     \tindented with a tab\n    properties:\n      a: string\n" ..
+      "  B:\n    docs: |\n        \tfirst\n        second\n    properties: {}\n" ..
+      "  C:\n    docs: >-\n      \tfolded\n      more\n    properties: {}\n")
     assert.is_not_nil(api)
     assert.equal("\tindented with a tab\n", api:type("defn.A").docs)
+    -- the scalar's indentation is the spaces before the tab, so the next line belongs to it
+    assert.equal("\tfirst\nsecond\n", api:type("defn.B").docs)
+    assert.equal("\tfolded\nmore", api:type("defn.C").docs)
   end)
 
   it("two YAML documents in one file", function()

@@ -611,3 +611,12 @@ describe("type objects", function()
     assert.equal(40, dog.line)
   end)
 end)
+
+describe("text as the Fern CLI reads it", function()
+  it("deepgram: a tab after a block scalar's indentation stays in the docs (Fern's IR: '\\tSend text ...')", function()
+    if not helper.needs_fixtures(pending) then return end
+    local api = assert(fernws.load(helper.fixture("deepgram")))
+    local q = by_name(api:channel("speak").query)
+    assert.equal("\tSend text as a string or text/plain.\n", q.text.docs)
+  end)
+end)
