@@ -62,13 +62,13 @@ local function load(path, lenient, err)
 end
 
 function cli.check(args, out, err)
-  local path = args[1]
-  if not path then err:write(USAGE) return 2 end
-  local lenient = false
-  for i = 2, #args do
-    if args[i] == "--lenient" then lenient = true
-    else err:write("fernws check: unexpected argument '", args[i], "'\n", USAGE) return 2 end
+  local path, lenient
+  for _, a in ipairs(args) do -- the option may come before or after PATH
+    if a == "--lenient" then lenient = true
+    elseif path == nil and a:sub(1, 2) ~= "--" then path = a
+    else err:write("fernws check: unexpected argument '", a, "'\n", USAGE) return 2 end
   end
+  if not path then err:write(USAGE) return 2 end
   local api, msg, errors = fernws.load(path, { lenient = lenient })
   if not api then
     report_failure(out, path, msg, errors)
