@@ -38,4 +38,4 @@ end)
 
 fernws.run(10)
 print(status == 0 and "demo: ok" or "demo: failed")
-os.exit(status)
+os.exit(status, true) -- close the Lua state: every handle is given back

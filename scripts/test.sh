@@ -34,5 +34,11 @@ run_suite() {
 }
 run_suite test
 run_suite asan
+# memcheck on the demo and the host loop (the sanitizer run above covers the specs)
+echo "== valgrind"
+vout=$(sh scripts/valgrind.sh build-test 2>&1)
+echo "$vout"
+passed=$((passed + $(echo "$vout" | grep -c ': clean$')))
+failed=$((failed + $(echo "$vout" | grep -c ': FAILED$')))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
