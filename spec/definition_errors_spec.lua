@@ -938,7 +938,10 @@ describe("hostile input: an error, never a crash or a hang", function()
     helper.rmtree(dir)
     assert.is_nil(api)
     if is_root then
-      assert.equal(target .. ": cannot read the file: Input/output error", msg)
+      -- reading /proc/self/mem at 0 fails (EIO); a stricter kernel may refuse to open it instead
+      local ok = msg == target .. ": cannot read the file: Input/output error" or
+        msg:find(target .. ": cannot open the file: ", 1, true) == 1
+      assert.is_true(ok, msg)
     else
       assert.equal(target .. ": cannot open the file: Permission denied", msg)
     end
