@@ -529,6 +529,19 @@ describe("messages", function()
     assert.same({ "defn.yml:5:5: 'messages' must be a mapping, found a list" }, (errors_of(chan("    - a\n"))))
   end)
 
+  it("an inline body named with nothing, with a '.', or with a list", function()
+    local errs = errors_of(chan(table.concat({
+      "    a: {origin: client, body: {name: , properties: {x: string}}}",
+      "    b: {origin: client, body: {name: a.b, properties: {x: string}}}",
+      "    c: {origin: client, body: {name: [x]}}",
+    }, "\n") .. "\n"))
+    assert.same({
+      "defn.yml:5:38: an inline body's name cannot be empty or contain '.': ''",
+      "defn.yml:6:38: an inline body's name cannot be empty or contain '.': 'a.b'",
+      "defn.yml:7:38: an inline body 'name' must be a plain value, found a list",
+    }, errs)
+  end)
+
   it("an inline body's extends and properties are checked like a declaration's", function()
     local errs = errors_of(chan("    a:\n      origin: client\n      body:\n        name: Inline\n        extends: Missing\n        properties:\n          x: Nope\n"))
     assert.same({ "defn.yml:9:18: unknown type 'Missing'", "defn.yml:11:14: unknown type 'Nope'" }, errs)

@@ -24,6 +24,11 @@ static fws_type *inline_body(fws_loader *ld, fws_file *file, const fws_node *bod
   t->pos = name->pos;
   t->index = -1;
   if (!fws_ld_expect_scalar(ld, name, "an inline body 'name'")) return t;
+  if (!name->len || strchr(name->str, '.')) {
+    /* it names a declaration like any other: the same rule as for the keys of `types:` */
+    fws_ld_error(ld, name->pos, "an inline body's name cannot be empty or contain '.': '%s'", name->str);
+    return t;
+  }
   t->short_name = name->str;
   t->name = file->package[0] ? fws_arena_printf(&ld->api->arena, "%s.%s", file->package, name->str) : name->str;
   if (!t->name) longjmp(ld->oom, 1);
