@@ -103,6 +103,11 @@ int fws_lapi_load(lua_State *L) {
     lua_pushnil(L);
     push_diag_text(L, a->api, FWS_ERROR);
     push_diags(L, a->api, FWS_ERROR);
+    /* what a failed load also has to say: its warnings, and how many errors were not kept */
+    push_diags(L, a->api, FWS_WARNING);
+    lua_setfield(L, -2, "warnings");
+    lua_pushinteger(L, (lua_Integer)a->api->diags.dropped);
+    lua_setfield(L, -2, "more");
     return 3;
   }
   return 1;

@@ -15,7 +15,13 @@ typedef struct compiler {
   struct pending { fws_ct *node; const fws_ct *inner; } *pending;
   size_t npending, cappending;
   fws_vec objects;      /* every object node, to settle `required` once all nodes are filled */
+  int depth;            /* compile() recursion, bounded: a chain of thousands of types is refused */
+  int too_deep;
 } compiler;
+
+/* Types reach each other through properties, elements and members; compiling follows the chain
+** recursively, so a hostile definition (T0.a: T1, T1.a: T2, ...) must not overflow the C stack. */
+enum { FWS_MAX_COMPILE_DEPTH = 1000 };
 
 static void *xalloc(compiler *c, size_t n) {
   void *p = fws_arena_alloc(&c->s->arena, n ? n : 1);
@@ -534,7 +540,26 @@ static const fws_ct *with_rules(compiler *c, fws_ct *node, const fws_ct *inner, 
   return node;
 }
 
+static const fws_ct *compile_at(compiler *c, const fws_type *t);
+
 static const fws_ct *compile(compiler *c, const fws_type *t) {
+  if (c->depth >= FWS_MAX_COMPILE_DEPTH) {
+    if (!c->too_deep && t)
+      fws_diag_add(&c->api->diags, FWS_ERROR, t->pos,
+                   "types nest more than %d deep here (each refers to the next): fernws refuses this",
+                   FWS_MAX_COMPILE_DEPTH);
+    c->too_deep = 1;
+    fws_ct *n = new_ct(c, FWS_OP_UNKNOWN, "unknown");
+    n->complete = 1;
+    return n;
+  }
+  c->depth++;
+  const fws_ct *r = compile_at(c, t);
+  c->depth--;
+  return r;
+}
+
+static const fws_ct *compile_at(compiler *c, const fws_type *t) {
   if (!t) {
     fws_ct *n = new_ct(c, FWS_OP_UNKNOWN, "unknown");
     n->complete = 1;

@@ -56,3 +56,38 @@ describe("decode size limit", function()
     assert.is_nil((ch:decode(big)))
   end)
 end)
+
+describe("a failed load", function()
+  it("also gives its warnings and how many errors were not kept", function()
+    local api, msg, errs = helper.load_text([[
+channel:
+  path: /a
+  auth: false
+  messages:
+    m:
+      origin: client
+      body: A
+types:
+  A:
+    properties:
+      x: Missing
+      y: string
+    colour: blue
+]])
+    assert.is_nil(api)
+    assert.matches("unknown type 'Missing'", msg)
+    assert.equal(1, #errs)
+    assert.equal(1, #errs.warnings)
+    assert.matches("unknown key 'colour'", errs.warnings[1].message)
+    assert.equal(0, errs.more)
+  end)
+
+  it("refuses types chained thousands deep instead of overflowing the stack", function()
+    local lines = { "types:" }
+    for i = 0, 3999 do lines[#lines + 1] = string.format("  T%d:\n    properties:\n      a: optional<T%d>", i, i + 1) end
+    lines[#lines + 1] = "  T4000:\n    properties:\n      b: string"
+    local api, msg = helper.load_text(table.concat(lines, "\n") .. "\n")
+    assert.is_nil(api)
+    assert.matches("types nest more than 1000 deep here", msg)
+  end)
+end)
