@@ -30,7 +30,14 @@ void fws_arena_free(fws_arena *a) {
   a->used = 0;
 }
 
+static void *arena_alloc(fws_arena *a, size_t size, int zero);
+
 void *fws_arena_alloc(fws_arena *a, size_t size) {
+  return arena_alloc(a, size, 1);
+}
+
+/* Room the caller fills at once (strings): no zeroing. */
+static void *arena_alloc(fws_arena *a, size_t size, int zero) {
   const size_t align = sizeof(max_align_t);
   size = (size + align - 1) & ~(align - 1);
   if (size == 0) size = align;
@@ -54,7 +61,7 @@ void *fws_arena_alloc(fws_arena *a, size_t size) {
   void *p = (char *)b->data + b->off;
   b->off += size;
   a->used += size;
-  memset(p, 0, size);
+  if (zero) memset(p, 0, size);
   return p;
 }
 
@@ -75,7 +82,7 @@ void fws_arena_adopt(fws_arena *a, fws_arena *src) {
 }
 
 char *fws_arena_strndup(fws_arena *a, const char *s, size_t n) {
-  char *d = fws_arena_alloc(a, n + 1);
+  char *d = arena_alloc(a, n + 1, 0);
   if (!d) return NULL;
   memcpy(d, s, n);
   d[n] = '\0';
@@ -92,7 +99,7 @@ char *fws_arena_printf(fws_arena *a, const char *fmt, ...) {
   int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
   if (n < 0) return NULL;
-  char *d = fws_arena_alloc(a, (size_t)n + 1);
+  char *d = arena_alloc(a, (size_t)n + 1, 0);
   if (!d) return NULL;
   va_start(ap, fmt);
   vsnprintf(d, (size_t)n + 1, fmt, ap);

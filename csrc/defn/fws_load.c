@@ -132,7 +132,13 @@ static char *read_file(fws_loader *ld, const char *path, size_t *len, fws_pos po
     fws_ld_error(ld, pos, "cannot open %s: %s", shown, strerror(errno));
     return NULL;
   }
-  size_t cap = 4096, n = 0;
+  /* start at the file's size, so a regular file is one read and no copy */
+  struct stat st;
+  size_t cap = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+                       (size_t)st.st_size < ld->opts.max_file_size
+                   ? (size_t)st.st_size + 1
+                   : 4096;
+  size_t n = 0;
   char *buf = malloc(cap);
   while (buf) {
     if (n == cap) {

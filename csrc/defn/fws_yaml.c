@@ -80,6 +80,10 @@ static int is_core_float(const char *s, size_t n) {
 }
 
 static fws_scalar_type resolve_plain(const char *s, size_t n) {
+  /* most plain scalars of a definition are names and prose: no null, bool, int or float starts
+  ** with a letter other than n N t T f F (0o / 0x and .inf start with 0 and .) */
+  if (n && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')) && !strchr("nNtTfF", s[0]))
+    return FWS_SCALAR_STRING;
   static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
   static const char *const bools[] = {"true", "True", "TRUE", "false", "False", "FALSE", NULL};
   if (match_any(s, n, nulls)) return FWS_SCALAR_NULL;
@@ -170,6 +174,15 @@ static void check_keys(builder *b, fws_node *map) {
       return;
     }
   if (map->n < 2) return;
+  if (map->n <= 16) {
+    /* most maps are small: compare pairs, no allocation; only when one repeats, the full pass */
+    int dup = 0;
+    for (size_t i = 1; i < map->n && !dup; i++)
+      for (size_t j = 0; j < i && !dup; j++)
+        dup = map->keys[i]->len == map->keys[j]->len &&
+              memcmp(map->keys[i]->str, map->keys[j]->str, map->keys[i]->len) == 0;
+    if (!dup) return;
+  }
   key_at *order = malloc(map->n * sizeof *order);
   unsigned char *drop = calloc(map->n, 1);
   if (!order || !drop) {
@@ -444,11 +457,17 @@ static fws_node *parse_once(const char *text, size_t len, const char *file, fws_
         size_t cap = b.cap ? b.cap * 2 : 16;
         frame *s = realloc(b.stack, cap * sizeof *s);
         if (!s) { fail(&b, n->pos, "out of memory"); break; }
+        memset(s + b.cap, 0, (cap - b.cap) * sizeof *s);
         b.stack = s;
         b.cap = cap;
       }
+      /* a level's item space is kept for the next container at that level: no malloc each time */
       frame *f = &b.stack[b.depth++];
+      fws_node **items = f->items;
+      size_t items_cap = f->cap;
       memset(f, 0, sizeof *f);
+      f->items = items;
+      f->cap = items_cap;
       f->node = n;
       f->anchor = anchor_name(&b, is_map ? ev.data.mapping_start.anchor : ev.data.sequence_start.anchor);
       f->nodes_at_start = b.nodes;
@@ -460,7 +479,6 @@ static fws_node *parse_once(const char *text, size_t len, const char *file, fws_
       fws_node *n = f->node;
       size_t size = b.nodes - f->nodes_at_start + 1;
       finish_container(&b, f);
-      free(f->items);
       remember_anchor(&b, f->anchor, n, size);
       attach(&b, n, &root);
       break;
@@ -487,7 +505,7 @@ static fws_node *parse_once(const char *text, size_t len, const char *file, fws_
     }
     yaml_event_delete(&ev);
   }
-  for (size_t i = 0; i < b.depth; i++) free(b.stack[i].items);
+  for (size_t i = 0; i < b.cap; i++) free(b.stack[i].items);
   free(b.stack);
   free(b.anchors);
   yaml_parser_delete(&parser);
