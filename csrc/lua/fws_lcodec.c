@@ -105,6 +105,27 @@ static int check_value(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *
   return 2;
 }
 
+int fws_lcodec_set_handler(lua_State *L, int uv, const char *const *events) {
+  int e = luaL_checkoption(L, 2, NULL, events);
+  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
+  lua_getiuservalue(L, 1, uv);
+  lua_pushvalue(L, 3);
+  lua_setfield(L, -2, events[e]);
+  lua_settop(L, 1);
+  return 1;
+}
+
+int fws_lcodec_set_subscription(lua_State *L, int uv, fws_lchannel *ch, int origin) {
+  const char *id = luaL_checkstring(L, 2);
+  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
+  if (strcmp(id, "*") != 0) fws_lcodec_message(L, ch, 2, origin);
+  lua_getiuservalue(L, 1, uv);
+  lua_pushvalue(L, 3);
+  lua_setfield(L, -2, id);
+  lua_settop(L, 1);
+  return 1;
+}
+
 int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *what) {
   if (rc == 0) return 0;
   lua_pushnil(L);

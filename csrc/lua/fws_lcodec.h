@@ -18,6 +18,12 @@ void fws_lcodec_push_info(lua_State *L, fws_lapi *a, const char *id, const char 
 /* After a failed decode: pushes nil, the error text and the error list; returns 3. */
 int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *what);
 
+/* obj:on(event, fn) and obj:subscribe(id, fn) for connections and servers: fn (or nil) goes into
+** the table in uservalue uv of the handle at 1, under the event name or the message id (checked
+** against the channel: a message `origin` sends, or "*"). Returns the handle. */
+int fws_lcodec_set_handler(lua_State *L, int uv, const char *const *events);
+int fws_lcodec_set_subscription(lua_State *L, int uv, fws_lchannel *ch, int origin);
+
 /* The Lua methods: channel:check/encode/decode and api:check/encode/decode. */
 int fws_lchannel_check_msg(lua_State *L);
 int fws_lchannel_encode(lua_State *L);

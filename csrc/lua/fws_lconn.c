@@ -275,6 +275,7 @@ static fws_lconn *new_conn(lua_State *L, fws_lstate *s, int ch_idx) {
   c->api = ch->owner;
   c->ch = ch->ch;
   c->cc = &ch->owner->schema->channels[ch->index];
+  c->chan = ch;
   luaL_setmetatable(L, FWS_CONN_MT);
   for (int i = UV_SUBS; i <= UV_INBOX; i++) { /* UV_SERVER stays nil but for a server's peers */
     if (i == UV_CHANNEL) lua_pushvalue(L, ch_idx);
@@ -527,12 +528,8 @@ static void send_or_raise(lua_State *L, fws_lconn *c, int binary, const char *da
 
 static int conn_publish(lua_State *L) {
   fws_lconn *c = check_conn(L, 1);
-  const fws_cmessage *m;
-  {
-    /* a publish names a message this side sends */
-    fws_lchannel tmp = {c->ch, c->api, (int)(c->cc - c->api->schema->channels)};
-    m = fws_lcodec_message(L, &tmp, 2, c->peer ? FWS_ORIGIN_SERVER : FWS_ORIGIN_CLIENT);
-  }
+  /* a publish names a message this side sends */
+  const fws_cmessage *m = fws_lcodec_message(L, c->chan, 2, c->peer ? FWS_ORIGIN_SERVER : FWS_ORIGIN_CLIENT);
   luaL_checkany(L, 3);
   fws_lcodec_encode(L, &c->api->codec, 3, m->type, "invalid '%s' message", m->id);
   send_or_raise(L, c, 0, c->api->codec.out.data, c->api->codec.out.len);
@@ -558,29 +555,13 @@ static int conn_send_text(lua_State *L) {
 
 static int conn_subscribe(lua_State *L) {
   fws_lconn *c = check_conn(L, 1);
-  const char *id = luaL_checkstring(L, 2);
-  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
-  if (strcmp(id, "*") != 0) {
-    fws_lchannel tmp = {c->ch, c->api, (int)(c->cc - c->api->schema->channels)};
-    fws_lcodec_message(L, &tmp, 2, c->peer ? FWS_ORIGIN_CLIENT : FWS_ORIGIN_SERVER);
-  }
-  lua_getiuservalue(L, 1, UV_SUBS);
-  lua_pushvalue(L, 3);
-  lua_setfield(L, -2, id);
-  lua_settop(L, 1);
-  return 1;
+  return fws_lcodec_set_subscription(L, UV_SUBS, c->chan, c->peer ? FWS_ORIGIN_CLIENT : FWS_ORIGIN_SERVER);
 }
 
 static int conn_on(lua_State *L) {
   static const char *const events[] = {"open", "close", "error", "reconnect", "dropped", "binary", "pong", NULL};
   check_conn(L, 1);
-  int e = luaL_checkoption(L, 2, NULL, events);
-  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
-  lua_getiuservalue(L, 1, UV_ON);
-  lua_pushvalue(L, 3);
-  lua_setfield(L, -2, events[e]);
-  lua_settop(L, 1);
-  return 1;
+  return fws_lcodec_set_handler(L, UV_ON, events);
 }
 
 static void recv_timeout(fws_timer *t, void *user) {
@@ -598,8 +579,7 @@ static int conn_receive(lua_State *L) {
   const char *id = luaL_optstring(L, 2, "*");
   double timeout = luaL_optnumber(L, 3, -1);
   if (strcmp(id, "*") != 0) {
-    fws_lchannel tmp = {c->ch, c->api, (int)(c->cc - c->api->schema->channels)};
-    fws_lcodec_message(L, &tmp, 2, c->peer ? FWS_ORIGIN_CLIENT : FWS_ORIGIN_SERVER);
+    fws_lcodec_message(L, c->chan, 2, c->peer ? FWS_ORIGIN_CLIENT : FWS_ORIGIN_SERVER);
   }
   if (!fws_lstate_is_task(L)) return luaL_error(L, "conn:receive waits: call it in a task (fernws.spawn)");
   if (c->recv_waiter) return luaL_error(L, "another task is already waiting in receive on this connection");

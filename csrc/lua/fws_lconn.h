@@ -10,6 +10,7 @@ typedef struct fws_lconn {
   fws_lapi *api;                /* kept alive by the channel in the uservalue */
   const fws_channel *ch;
   const fws_cchannel *cc;
+  fws_lchannel *chan;           /* the channel object (alive in the uservalue) */
   int peer;                     /* a server's peer: it sends server messages, decodes client ones */
   int closed;                   /* closed by the user, or finally by the network */
   int opened;                   /* has been open once */

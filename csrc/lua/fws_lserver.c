@@ -456,6 +456,7 @@ int fws_lserver_serve(lua_State *L) {
   S->api = ch->owner;
   S->ch = ch->ch;
   S->cc = &ch->owner->schema->channels[ch->index];
+  S->chan = ch;
   S->strict = strict;
   S->answer_first = answer_first;
   snprintf(S->base, sizeof S->base, "%s", base);
@@ -525,35 +526,18 @@ static int srv_tbc(lua_State *L) {
 static int srv_on(lua_State *L) {
   static const char *const events[] = {"connect", "open", "close", "error", "dropped", "binary", "pong", NULL};
   check_server(L, 1);
-  int e = luaL_checkoption(L, 2, NULL, events);
-  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
-  lua_getiuservalue(L, 1, SUV_ON);
-  lua_pushvalue(L, 3);
-  lua_setfield(L, -2, events[e]);
-  lua_settop(L, 1);
-  return 1;
+  return fws_lcodec_set_handler(L, SUV_ON, events);
 }
 
 static int srv_subscribe(lua_State *L) {
   fws_lserver *S = check_server(L, 1);
-  const char *id = luaL_checkstring(L, 2);
-  if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
-  if (strcmp(id, "*") != 0) {
-    fws_lchannel tmp = {S->ch, S->api, (int)(S->cc - S->api->schema->channels)};
-    fws_lcodec_message(L, &tmp, 2, FWS_ORIGIN_CLIENT);
-  }
-  lua_getiuservalue(L, 1, SUV_SUBS);
-  lua_pushvalue(L, 3);
-  lua_setfield(L, -2, id);
-  lua_settop(L, 1);
-  return 1;
+  return fws_lcodec_set_subscription(L, SUV_SUBS, S->chan, FWS_ORIGIN_CLIENT);
 }
 
 /* srv:publish(id, body): encoded once, sent to every open peer; returns how many took it. */
 static int srv_publish(lua_State *L) {
   fws_lserver *S = check_server(L, 1);
-  fws_lchannel tmp = {S->ch, S->api, (int)(S->cc - S->api->schema->channels)};
-  const fws_cmessage *m = fws_lcodec_message(L, &tmp, 2, FWS_ORIGIN_SERVER);
+  const fws_cmessage *m = fws_lcodec_message(L, S->chan, 2, FWS_ORIGIN_SERVER);
   luaL_checkany(L, 3);
   fws_lcodec_encode(L, &S->api->codec, 3, m->type, "invalid '%s' message", m->id);
   lua_Integer sent = 0;

@@ -10,6 +10,7 @@ typedef struct fws_lserver {
   fws_lapi *api;
   const fws_channel *ch;
   const fws_cchannel *cc;
+  fws_lchannel *chan;   /* the channel object (alive in the uservalue) */
   int closed;
   int strict;
   int tls;

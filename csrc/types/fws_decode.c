@@ -414,6 +414,22 @@ static int enter(dec *d) {
   return 0;
 }
 
+/* After an item of a list or object: 1 when ',' says another follows, 0 at the closing bracket
+** (consumed), -1 on anything else (reported). */
+static int after_item(dec *d, char close) {
+  skip_ws(d);
+  if (d->p < d->end && *d->p == ',') {
+    d->p++;
+    return 1;
+  }
+  if (d->p < d->end && *d->p == close) {
+    d->p++;
+    return 0;
+  }
+  syntax(d, close == ']' ? "expected ',' or ']'" : "expected ',' or '}'");
+  return -1;
+}
+
 static int dec_list(dec *d, const fws_ct *t) {
   if (d->p >= d->end || *d->p != '[') return mismatch(d, t);
   if (enter(d)) return -1;
@@ -436,17 +452,9 @@ static int dec_list(dec *d, const fws_ct *t) {
       }
       lua_rawseti(L, -2, i);
       d->path.n--;
-      skip_ws(d);
-      if (d->p < d->end && *d->p == ',') {
-        d->p++;
-        continue;
-      }
-      if (d->p < d->end && *d->p == ']') {
-        d->p++;
-        break;
-      }
-      syntax(d, "expected ',' or ']'");
-      goto fail;
+      int more = after_item(d, ']');
+      if (more < 0) goto fail;
+      if (!more) break;
     }
   }
   if (t->op == FWS_OP_SET) {
@@ -557,17 +565,9 @@ static int dec_map(dec *d, const fws_ct *t) {
       lua_rawset(L, -3);
       d->path.n--;
       count++;
-      skip_ws(d);
-      if (d->p < d->end && *d->p == ',') {
-        d->p++;
-        continue;
-      }
-      if (d->p < d->end && *d->p == '}') {
-        d->p++;
-        break;
-      }
-      syntax(d, "expected ',' or '}'");
-      goto fail;
+      int more = after_item(d, '}');
+      if (more < 0) goto fail;
+      if (!more) break;
     }
   }
   if (t->rules && !fws_rules_count(t->rules, count, d->errs, &d->path)) goto fail;
@@ -640,17 +640,9 @@ static int dec_object(dec *d, const fws_ct *t) {
       }
       lua_rawset(L, -3);
       d->path.n--;
-      skip_ws(d);
-      if (d->p < d->end && *d->p == ',') {
-        d->p++;
-        continue;
-      }
-      if (d->p < d->end && *d->p == '}') {
-        d->p++;
-        break;
-      }
-      syntax(d, "expected ',' or '}'");
-      goto fail;
+      int more = after_item(d, '}');
+      if (more < 0) goto fail;
+      if (!more) break;
     }
   }
   for (uint32_t i = 0; i < n; i++) {
@@ -866,17 +858,12 @@ static int dec_any(dec *d) {
       }
       lua_rawseti(L, -2, i);
       d->path.n--;
-      skip_ws(d);
-      if (d->p < d->end && *d->p == ',') {
-        d->p++;
-        continue;
+      int more = after_item(d, ']');
+      if (more < 0) {
+        lua_pop(L, 1);
+        return -1;
       }
-      if (d->p < d->end && *d->p == ']') {
-        d->p++;
-        break;
-      }
-      lua_pop(L, 1);
-      return syntax(d, "expected ',' or ']'");
+      if (!more) break;
     }
     d->depth--;
     return 0;
@@ -921,17 +908,12 @@ static int dec_any(dec *d) {
       }
       lua_rawset(L, -3);
       d->path.n--;
-      skip_ws(d);
-      if (d->p < d->end && *d->p == ',') {
-        d->p++;
-        continue;
+      int more = after_item(d, '}');
+      if (more < 0) {
+        lua_pop(L, 1);
+        return -1;
       }
-      if (d->p < d->end && *d->p == '}') {
-        d->p++;
-        break;
-      }
-      lua_pop(L, 1);
-      return syntax(d, "expected ',' or '}'");
+      if (!more) break;
     }
     d->depth--;
     return 0;
