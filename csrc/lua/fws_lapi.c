@@ -7,7 +7,7 @@
 #include "types/fws_schema.h"
 
 fws_lapi *fws_lapi_check(lua_State *L, int idx) {
-  fws_lapi *a = fws_lcheck(L, idx, &fws_key_api, FWS_API_MT);
+  fws_lapi *a = fws_lcheck(L, idx, &fws_key_api, sizeof *a, FWS_API_MT);
   if (!a->api) luaL_error(L, "attempt to use a freed api");
   return a;
 }
@@ -85,6 +85,7 @@ int fws_lapi_load(lua_State *L) {
   /* marked empty before the model exists, so an error leaves a consistent object (liolib) */
   fws_lapi *a = lua_newuserdatauv(L, sizeof *a, 1);
   memset(a, 0, sizeof *a);
+  a->tag = &fws_key_api;
   lua_getfield(L, LUA_REGISTRYINDEX, FWS_ARRAY_MT);
   a->codec.array_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);

@@ -9,7 +9,7 @@
 #include "types/fws_schema.h"
 
 fws_lchannel *fws_lchannel_check(lua_State *L, int idx) {
-  fws_lchannel *c = fws_lcheck(L, idx, &fws_key_channel, FWS_CHANNEL_MT);
+  fws_lchannel *c = fws_lcheck(L, idx, &fws_key_channel, sizeof *c, FWS_CHANNEL_MT);
   if (!c->owner->api) luaL_error(L, "attempt to use a channel of a freed api");
   return c;
 }
@@ -24,6 +24,7 @@ void fws_lchannel_push(lua_State *L, int api_idx, int index) {
   }
   lua_pop(L, 1);
   fws_lchannel *c = lua_newuserdatauv(L, sizeof *c, 2);
+  c->tag = &fws_key_channel;
   c->ch = a->api->channels[index];
   c->owner = a;
   c->index = index;

@@ -13,7 +13,7 @@ enum { UV_SUBS = 1, UV_ON, UV_CHANNEL, UV_INBOX, UV_SERVER, UV_AUTH, UV_COUNT = 
 enum { INBOX_MAX = 1024 };
 
 static fws_lconn *check_conn(lua_State *L, int idx) {
-  return fws_lcheck(L, idx, &fws_key_conn, FWS_CONN_MT);
+  return fws_lcheck(L, idx, &fws_key_conn, sizeof(fws_lconn), FWS_CONN_MT);
 }
 
 static int live(const fws_lconn *c) {
@@ -270,6 +270,7 @@ static fws_lconn *new_conn(lua_State *L, fws_lstate *s, int ch_idx) {
   /* marked closed before the network connection exists: an error leaves it consistent */
   fws_lconn *c = lua_newuserdatauv(L, sizeof *c, UV_COUNT);
   memset(c, 0, sizeof *c);
+  c->tag = &fws_key_conn;
   c->closed = 1;
   c->state = s;
   c->api = ch->owner;

@@ -5,6 +5,7 @@
 #include "lua/fws_lstate.h"
 
 typedef struct fws_lconn {
+  const void *tag;              /* &fws_key_conn */
   fws_conn *conn;               /* NULL once given back */
   fws_lstate *state;
   fws_lapi *api;                /* kept alive by the channel in the uservalue */

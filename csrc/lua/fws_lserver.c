@@ -13,7 +13,7 @@
 enum { SUV_ON = 1, SUV_SUBS, SUV_CHANNEL, SUV_PEERS, SUV_COUNT = 4 };
 
 static fws_lserver *check_server(lua_State *L, int idx) {
-  return fws_lcheck(L, idx, &fws_key_server, FWS_SERVER_MT);
+  return fws_lcheck(L, idx, &fws_key_server, sizeof(fws_lserver), FWS_SERVER_MT);
 }
 
 static int hexval(int c) {
@@ -451,6 +451,7 @@ int fws_lserver_serve(lua_State *L) {
 
   fws_lserver *S = lua_newuserdatauv(L, sizeof *S, SUV_COUNT);
   memset(S, 0, sizeof *S);
+  S->tag = &fws_key_server;
   S->closed = 1;
   S->state = s;
   S->api = ch->owner;

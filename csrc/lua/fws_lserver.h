@@ -5,6 +5,7 @@
 #include "lua/fws_lstate.h"
 
 typedef struct fws_lserver {
+  const void *tag;      /* &fws_key_server */
   fws_server *srv;
   fws_lstate *state;
   fws_lapi *api;

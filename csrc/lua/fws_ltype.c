@@ -4,7 +4,7 @@
 #include "lua/fws_lua.h"
 
 static fws_ltype *check_type(lua_State *L, int idx) {
-  fws_ltype *t = fws_lcheck(L, idx, &fws_key_type, FWS_TYPE_MT);
+  fws_ltype *t = fws_lcheck(L, idx, &fws_key_type, sizeof *t, FWS_TYPE_MT);
   if (!t->owner->api) luaL_error(L, "attempt to use a type of a freed api");
   return t;
 }
@@ -25,6 +25,7 @@ void fws_ltype_push(lua_State *L, int api_idx, const fws_type *t) {
   }
   lua_pop(L, 1);
   fws_ltype *u = lua_newuserdatauv(L, sizeof *u, 2);
+  u->tag = &fws_key_type;
   u->t = t;
   u->owner = a;
   luaL_setmetatable(L, FWS_TYPE_MT);

@@ -17,7 +17,9 @@ struct fws_schema;
 
 /* The api userdata. Uservalue 1: a cache table (type objects by pointer, channel objects by name,
 ** field tables). Channels and types keep the api alive through their own uservalue. */
+/* Every handle struct starts with a tag: the address of its type's key below. */
 typedef struct fws_lapi {
+  const void *tag;
   fws_api *api;
   struct fws_schema *schema;
   fws_codec_ctx codec;  /* scratch buffers reused by every check/encode/decode of this api */
@@ -28,12 +30,14 @@ typedef struct fws_lapi {
 #define FWS_ARRAY_MT "fernws.array_mt"
 
 typedef struct fws_lchannel {
+  const void *tag;
   const fws_channel *ch;
   fws_lapi *owner;
   int index;            /* in api->channels, also its index in the schema */
 } fws_lchannel;
 
 typedef struct fws_ltype {
+  const void *tag;
   const fws_type *t;
   fws_lapi *owner;
 } fws_ltype;
@@ -42,8 +46,9 @@ typedef struct fws_ltype {
 ** string look-up on every method call. */
 extern const char fws_key_api, fws_key_channel, fws_key_type, fws_key_conn, fws_key_server;
 
-/* luaL_checkudata, faster: the metatable registered under key (raises naming tname otherwise). */
-void *fws_lcheck(lua_State *L, int idx, const void *key, const char *tname);
+/* luaL_checkudata, cheaper: a full userdata of this size whose tag is key (a metatable look-up in
+** the registry cost more than the rest of a small encode). Raises naming tname otherwise. */
+void *fws_lcheck(lua_State *L, int idx, const void *key, size_t size, const char *tname);
 /* Makes the metatable at the top the one of key, with __index looking up methods first (a raw
 ** get in an upvalue table) and then calling fields(L) for what is not a method. */
 void fws_lsetup_mt(lua_State *L, const void *key, const luaL_Reg *methods, lua_CFunction fields);

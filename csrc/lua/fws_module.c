@@ -9,14 +9,11 @@ int luaopen_fernws(lua_State *L);
 
 const char fws_key_api, fws_key_channel, fws_key_type, fws_key_conn, fws_key_server;
 
-void *fws_lcheck(lua_State *L, int idx, const void *key, const char *tname) {
+void *fws_lcheck(lua_State *L, int idx, const void *key, size_t size, const char *tname) {
   void *p = lua_touserdata(L, idx);
-  if (p && lua_getmetatable(L, idx)) {
-    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
-    int ok = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    if (ok) return p;
-  }
+  /* the size first, so a smaller foreign userdata is never read past its end */
+  if (p && lua_type(L, idx) == LUA_TUSERDATA && lua_rawlen(L, idx) == size && *(const void *const *)p == key)
+    return p;
   luaL_typeerror(L, idx, tname);
   return NULL;
 }
