@@ -145,6 +145,19 @@ static int rules_kept(const fws_type *t) {
          t->u.prim == FWS_P_DOUBLE;
 }
 
+/* rules_kept, and when the rules go, a warning at them: a definition should not lose a rule quietly */
+static int rules_kept_or_warn(compiler *c, const fws_type *t, const fws_rules *r) {
+  if (rules_kept(t)) return 1;
+  const fws_type *u = t;
+  while (u && (u->kind == FWS_K_OPTIONAL || u->kind == FWS_K_NULLABLE)) u = u->u.elem;
+  char buf[256];
+  fws_diag_add(&c->api->diags, FWS_WARNING, r->pos,
+               "validation on %s is dropped by Fern (its IR keeps rules only on string, integer, long and "
+               "double written in place): fernws ignores it too",
+               u ? fws_type_describe(u, buf, sizeof buf) : "this type");
+  return 0;
+}
+
 static fws_ct *new_ct(compiler *c, fws_op op, const char *label) {
   fws_ct *n = xalloc(c, sizeof *n);
   n->op = op;
@@ -570,7 +583,8 @@ static const fws_ct *compile_at(compiler *c, const fws_type *t) {
   if (t->kind == FWS_K_REF || t->kind == FWS_K_ALIAS) {
     const fws_type *target = t->kind == FWS_K_REF ? t->u.ref.target : t->u.alias.target;
     /* a REF carrying rules is a reference to a named type; an alias's target says what it wraps */
-    const fws_rules *r = t->rules && rules_kept(t->kind == FWS_K_REF ? t : target) ? t->rules : NULL;
+    const fws_rules *r =
+        t->rules && rules_kept_or_warn(c, t->kind == FWS_K_REF ? t : target, t->rules) ? t->rules : NULL;
     if (!r) {
       if (target && target->index >= 0 && target->kind != FWS_K_REF) {
         const fws_ct *ct = compile(c, target);
@@ -607,7 +621,7 @@ static const fws_ct *compile_at(compiler *c, const fws_type *t) {
   if (decl) c->s->decls[t->index] = n;
   fill(c, n, t);
   n->complete = 1;
-  if (t->rules && rules_kept(t)) {
+  if (t->rules && rules_kept_or_warn(c, t, t->rules)) {
     n->rules = compile_rules(c, t->rules, NULL);
     push_rules_down(c, n);
   }
