@@ -21,8 +21,8 @@
 #define FWS_BURST_BYTES (16u * 1024u) /* ... up to about this many bytes */
 #define FWS_SERV_BUF (64u * 1024u)    /* pt_serv_buf_size: per thread, not per connection */
 #define FWS_RX_BUF 4096u              /* per-connection lws rx buffer: keep idle memory small */
-#define FWS_CLOSE_GRACE_SECS 5
-#define FWS_MAX_ADDRS 4                /* addresses of a name tried in turn (::1 then 127.0.0.1) */        /* a close that the peer never answers ends after this */
+#define FWS_CLOSE_GRACE_SECS 5        /* a close that the peer never answers ends after this */
+#define FWS_MAX_ADDRS 4               /* addresses of a name tried in turn (::1 then 127.0.0.1) */
 
 typedef struct fws_msg fws_msg;
 typedef struct fws_qev fws_qev;
