@@ -512,18 +512,19 @@ static int conn_tbc(lua_State *L) {
   return conn_gc(L);
 }
 
-static void send_or_raise(lua_State *L, fws_lconn *c, int binary, const char *data, size_t len) {
-  if (!live(c)) luaL_error(L, "connection to %s is closed", c->where);
-  int rc = fws_conn_send(c->conn, binary, data, len);
-  switch (rc) {
-  case FWS_SEND_OK: lua_pushboolean(L, 1); return;
+/* Hands a message to the connection: pushes true, or nil and why (queue full, dropped), and
+** returns how many values it pushed; raises when the connection cannot take messages at all. */
+static int send_or_raise(lua_State *L, fws_lconn *c, int binary, const char *data, size_t len) {
+  if (!live(c)) return luaL_error(L, "connection to %s is closed", c->where);
+  switch (fws_conn_send(c->conn, binary, data, len)) {
+  case FWS_SEND_OK: lua_pushboolean(L, 1); return 1;
   case FWS_SEND_NOT_OPEN:
-    luaL_error(L, "connection to %s is not open (%s): wait for open, or connect with queue = N", c->where, state_name(c));
-    return;
-  case FWS_SEND_QUEUE_FULL: lua_pushnil(L); lua_pushstring(L, "queue full"); return;
-  case FWS_SEND_DROPPED: lua_pushnil(L); lua_pushstring(L, "dropped: the peer's queue is full"); return;
-  case FWS_SEND_CLOSED: luaL_error(L, "connection to %s is closed", c->where); return;
-  default: luaL_error(L, "out of memory sending to %s", c->where);
+    return luaL_error(L, "connection to %s is not open (%s): wait for open, or connect with queue = N", c->where,
+                      state_name(c));
+  case FWS_SEND_QUEUE_FULL: lua_pushnil(L); lua_pushstring(L, "queue full"); return 2;
+  case FWS_SEND_DROPPED: lua_pushnil(L); lua_pushstring(L, "dropped: the peer's queue is full"); return 2;
+  case FWS_SEND_CLOSED: return luaL_error(L, "connection to %s is closed", c->where);
+  default: return luaL_error(L, "out of memory sending to %s", c->where);
   }
 }
 
@@ -533,26 +534,19 @@ static int conn_publish(lua_State *L) {
   const fws_cmessage *m = fws_lcodec_message(L, c->chan, 2, c->peer ? FWS_ORIGIN_SERVER : FWS_ORIGIN_CLIENT);
   luaL_checkany(L, 3);
   fws_lcodec_encode(L, &c->api->codec, 3, m->type, "invalid '%s' message", m->id);
-  send_or_raise(L, c, 0, c->api->codec.out.data, c->api->codec.out.len);
-  return lua_isnil(L, -2) ? 2 : 1;
+  return send_or_raise(L, c, 0, c->api->codec.out.data, c->api->codec.out.len);
 }
 
-static int conn_send_binary(lua_State *L) {
+/* send_binary(bytes), and send_text(raw): not checked, for peers that do not follow the definition */
+static int send_raw(lua_State *L, int binary) {
   fws_lconn *c = check_conn(L, 1);
   size_t len;
   const char *data = luaL_checklstring(L, 2, &len);
-  send_or_raise(L, c, 1, data, len);
-  return lua_isnil(L, -2) ? 2 : 1;
+  return send_or_raise(L, c, binary, data, len);
 }
 
-/* Raw text, not checked: for talking to peers that do not follow the definition (tests, probes). */
-static int conn_send_text(lua_State *L) {
-  fws_lconn *c = check_conn(L, 1);
-  size_t len;
-  const char *data = luaL_checklstring(L, 2, &len);
-  send_or_raise(L, c, 0, data, len);
-  return lua_isnil(L, -2) ? 2 : 1;
-}
+static int conn_send_binary(lua_State *L) { return send_raw(L, 1); }
+static int conn_send_text(lua_State *L) { return send_raw(L, 0); }
 
 static int conn_subscribe(lua_State *L) {
   fws_lconn *c = check_conn(L, 1);

@@ -155,32 +155,28 @@ void fws_lstate_push_error(lua_State *L, const char *kind, const char *message) 
 
 /* ---- module functions ---- */
 
-static int l_poll(lua_State *L) {
+/* Runs poll (run = 0) or run (run = 1) with callbacks on L; never nested inside a callback. */
+static int drive(lua_State *L, int run, double arg) {
   fws_lstate *s = fws_lstate_get(L);
-  double budget = luaL_optnumber(L, 1, 2.0);
-  if (s->busy) return luaL_error(L, "fernws.poll called from inside a callback");
+  const char *name = run ? "fernws.run" : "fernws.poll";
+  if (s->busy) return luaL_error(L, "%s called from inside a callback", name);
+  if (run && fws_lstate_is_task(L)) return luaL_error(L, "fernws.run called from a task: use fernws.sleep");
   s->busy = 1;
   lua_State *prev = s->L;
   s->L = L;
-  int n = fws_loop_poll(s->loop, budget);
+  int r = run ? fws_loop_run(s->loop, arg) : fws_loop_poll(s->loop, arg);
   s->L = prev;
   s->busy = 0;
-  lua_pushinteger(L, n);
+  return r;
+}
+
+static int l_poll(lua_State *L) {
+  lua_pushinteger(L, drive(L, 0, luaL_optnumber(L, 1, 2.0)));
   return 1;
 }
 
 static int l_run(lua_State *L) {
-  fws_lstate *s = fws_lstate_get(L);
-  double seconds = luaL_optnumber(L, 1, -1.0);
-  if (s->busy) return luaL_error(L, "fernws.run called from inside a callback");
-  if (fws_lstate_is_task(L)) return luaL_error(L, "fernws.run called from a task: use fernws.sleep");
-  s->busy = 1;
-  lua_State *prev = s->L;
-  s->L = L;
-  int idle = fws_loop_run(s->loop, seconds);
-  s->L = prev;
-  s->busy = 0;
-  lua_pushboolean(L, idle);
+  lua_pushboolean(L, drive(L, 1, luaL_optnumber(L, 1, -1.0)));
   return 1;
 }
 

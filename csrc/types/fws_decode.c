@@ -430,17 +430,27 @@ static int after_item(dec *d, char close) {
   return -1;
 }
 
-static int dec_list(dec *d, const fws_ct *t) {
-  if (d->p >= d->end || *d->p != '[') return mismatch(d, t);
+/* At the opening bracket of a list or map: pushes its table; 1 when it is empty (closing bracket
+** consumed), 0 when items follow, -1 when it is not one (reported, nothing pushed). */
+static int open_container(dec *d, const fws_ct *t, char open, char close) {
+  if (d->p >= d->end || *d->p != open) return mismatch(d, t);
   if (enter(d)) return -1;
-  lua_State *L = d->L;
   d->p++;
-  lua_newtable(L);
-  lua_Integer i = 0;
+  lua_newtable(d->L);
   skip_ws(d);
-  if (d->p < d->end && *d->p == ']') {
+  if (d->p < d->end && *d->p == close) {
     d->p++;
-  } else {
+    return 1;
+  }
+  return 0;
+}
+
+static int dec_list(dec *d, const fws_ct *t) {
+  int empty = open_container(d, t, '[', ']');
+  if (empty < 0) return -1;
+  lua_State *L = d->L;
+  lua_Integer i = 0;
+  if (!empty) {
     for (;;) {
       skip_ws(d);
       fws_path_index(&d->path, ++i);
@@ -523,16 +533,11 @@ static int push_map_key(dec *d, const fws_ct *kt, const char *s, size_t n) {
 }
 
 static int dec_map(dec *d, const fws_ct *t) {
-  if (d->p >= d->end || *d->p != '{') return mismatch(d, t);
-  if (enter(d)) return -1;
+  int empty = open_container(d, t, '{', '}');
+  if (empty < 0) return -1;
   lua_State *L = d->L;
-  d->p++;
-  lua_newtable(L);
   size_t count = 0;
-  skip_ws(d);
-  if (d->p < d->end && *d->p == '}') {
-    d->p++;
-  } else {
+  if (!empty) {
     for (;;) {
       skip_ws(d);
       if (d->p >= d->end || *d->p != '"') goto bad_key;
