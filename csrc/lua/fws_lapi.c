@@ -89,7 +89,7 @@ int fws_lapi_load(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, FWS_ARRAY_MT);
   a->codec.array_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
-  a->info_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  a->codec.anchor_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   luaL_setmetatable(L, FWS_API_MT);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
@@ -120,8 +120,9 @@ static int api_gc(lua_State *L) {
   fws_buf_free(&a->codec.scratch);
   if (a->codec.array_mt_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, a->codec.array_mt_ref);
   a->codec.array_mt_ref = LUA_NOREF;
-  if (a->info_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, a->info_ref);
-  a->info_ref = LUA_NOREF;
+  if (a->codec.anchor_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, a->codec.anchor_ref);
+  a->codec.anchor_ref = LUA_NOREF;
+  fws_lcodec_free_infos(L, a);
   fws_schema_free(a->schema);
   a->schema = NULL;
   fws_api_free(a->api);

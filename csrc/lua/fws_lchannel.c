@@ -14,6 +14,68 @@ fws_lchannel *fws_lchannel_check(lua_State *L, int idx) {
   return c;
 }
 
+static int channel_url(lua_State *L);
+static int channel_urls(lua_State *L);
+static int channel_tostring(lua_State *L);
+
+/* The methods of a channel, as closures over the channel (see fws_lchannel_self) and its
+** message-id strings (upvalue 2: the table of uservalue 3, ids at their message index + 1). */
+static const luaL_Reg channel_methods[] = {{"check", fws_lchannel_check_msg},
+                                           {"encode", fws_lchannel_encode},
+                                           {"decode", fws_lchannel_decode},
+                                           {"connect", fws_lconn_connect},
+                                           {"serve", fws_lserver_serve},
+                                           {"endpoint", channel_url},
+                                           {"endpoints", channel_urls},
+                                           {NULL, NULL}};
+
+fws_lchannel *fws_lchannel_self(lua_State *L, int *own) {
+  fws_lchannel *c = lua_touserdata(L, lua_upvalueindex(1));
+  int is_own = c && lua_touserdata(L, 1) == c;
+  if (own) *own = is_own;
+  if (!is_own) return fws_lchannel_check(L, 1);
+  if (!c->owner->api) luaL_error(L, "attempt to use a channel of a freed api");
+  return c;
+}
+
+/* Interns every message id of the channel at the top, anchored in its uservalue 3. */
+static void intern_ids(lua_State *L, fws_lchannel *c) {
+  const fws_cchannel *cc = &c->owner->schema->channels[c->index];
+  lua_createtable(L, (int)cc->nmessages + 1, 0);
+  c->ids = lua_newuserdatauv(L, (cc->nmessages ? cc->nmessages : 1) * sizeof *c->ids, 0);
+  lua_rawseti(L, -2, (lua_Integer)cc->nmessages + 1);
+  for (uint32_t i = 0; i < cc->nmessages; i++) {
+    lua_pushstring(L, cc->messages[i].id);
+    c->ids[i] = lua_topointer(L, -1);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setiuservalue(L, -2, 3);
+}
+
+/* A metatable of its own for each channel, whose __index is a table: a method call is then a
+** table look-up in the VM, where a shared __index function cost more than a small encode. What is
+** not a method (name, messages, ...) comes from the table's own __index (lazy_field). */
+static void set_channel_metatable(lua_State *L, fws_lchannel *c) {
+  lua_createtable(L, 0, 3);
+  lua_pushliteral(L, FWS_CHANNEL_MT);
+  lua_setfield(L, -2, "__name");
+  lua_pushcfunction(L, channel_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_createtable(L, 0, 8);
+  for (const luaL_Reg *r = channel_methods; r->name; r++) {
+    lua_pushlightuserdata(L, c);
+    lua_getiuservalue(L, -4, 3);
+    lua_pushcclosure(L, r->func, 2);
+    lua_setfield(L, -2, r->name);
+  }
+  lua_pushvalue(L, -3);
+  lua_rawsetp(L, -2, &fws_key_channel);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &fws_key_channel);
+  lua_setmetatable(L, -2);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+}
+
 void fws_lchannel_push(lua_State *L, int api_idx, int index) {
   api_idx = lua_absindex(L, api_idx);
   fws_lapi *a = lua_touserdata(L, api_idx);
@@ -23,16 +85,18 @@ void fws_lchannel_push(lua_State *L, int api_idx, int index) {
     return;
   }
   lua_pop(L, 1);
-  fws_lchannel *c = lua_newuserdatauv(L, sizeof *c, 2);
+  fws_lchannel *c = lua_newuserdatauv(L, sizeof *c, 3);
   c->tag = &fws_key_channel;
   c->ch = a->api->channels[index];
   c->owner = a;
   c->index = index;
-  luaL_setmetatable(L, FWS_CHANNEL_MT);
+  c->ids = NULL;
   lua_pushvalue(L, api_idx);
   lua_setiuservalue(L, -2, 1);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 2);
+  intern_ids(L, c);
+  set_channel_metatable(L, c);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, -3, a->api->channels[index]);
   lua_remove(L, -2);
@@ -229,7 +293,7 @@ static int channel_index(lua_State *L) {
 
 /* channel:endpoint([environment]) -> "wss://host/base/path/{param}" (placeholders kept) */
 static int channel_url(lua_State *L) {
-  fws_lchannel *c = fws_lchannel_check(L, 1);
+  fws_lchannel *c = fws_lchannel_self(L, NULL);
   const char *name = luaL_optstring(L, 2, NULL);
   char err[512], out[4096];
   const fws_environment *env = fws_pick_environment(c->owner->api, name, err, sizeof err);
@@ -243,7 +307,7 @@ static int channel_url(lua_State *L) {
 
 /* channel:endpoints() -> { {environment=, url=} or {environment=, error=}, ... } in declaration order */
 static int channel_urls(lua_State *L) {
-  fws_lchannel *c = fws_lchannel_check(L, 1);
+  fws_lchannel *c = fws_lchannel_self(L, NULL);
   const fws_api *api = c->owner->api;
   lua_createtable(L, (int)api->nenvironments, 0);
   for (size_t i = 0; i < api->nenvironments; i++) {
@@ -270,24 +334,21 @@ static int channel_urls(lua_State *L) {
 }
 
 static int channel_tostring(lua_State *L) {
-  fws_lchannel *c = luaL_checkudata(L, 1, FWS_CHANNEL_MT);
+  fws_lchannel *c = fws_lcheck(L, 1, &fws_key_channel, sizeof *c, FWS_CHANNEL_MT);
   lua_pushfstring(L, "fernws.channel %s (%s)", c->ch->name, c->ch->path);
   return 1;
 }
 
+/* __index of a channel's method table: the fields that are not methods, of the channel it holds */
+static int lazy_field(lua_State *L) {
+  lua_rawgetp(L, 1, &fws_key_channel);
+  lua_replace(L, 1);
+  return channel_index(L);
+}
 
 void fws_lchannel_open(lua_State *L) {
-  static const luaL_Reg meta[] = {{"__tostring", channel_tostring}, {NULL, NULL}};
-  static const luaL_Reg methods[] = {{"check", fws_lchannel_check_msg},
-                                     {"encode", fws_lchannel_encode},
-                                     {"decode", fws_lchannel_decode},
-                                     {"connect", fws_lconn_connect},
-                                     {"serve", fws_lserver_serve},
-                                     {"endpoint", channel_url},
-                                     {"endpoints", channel_urls},
-                                     {NULL, NULL}};
-  luaL_newmetatable(L, FWS_CHANNEL_MT);
-  luaL_setfuncs(L, meta, 0);
-  fws_lsetup_mt(L, &fws_key_channel, methods, channel_index);
-  lua_pop(L, 1);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, lazy_field);
+  lua_setfield(L, -2, "__index");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &fws_key_channel);
 }

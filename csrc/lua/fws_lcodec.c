@@ -1,4 +1,5 @@
 /* check / encode / decode on channels (by message id) and on the api (by type name). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "lua/fws_lua.h"
@@ -39,17 +40,22 @@ static void push_error_text(lua_State *L, const char *what, const fws_verrs *err
   luaL_pushresult(&b);
 }
 
+static const fws_cmessage *found(lua_State *L, fws_lchannel *c, const fws_cmessage *m, int origin) {
+  if (origin >= 0 && m->origin != origin)
+    luaL_error(L, "message '%s' of channel %s is sent by the %s, not the %s", m->id, c->ch->name,
+               m->origin == FWS_ORIGIN_CLIENT ? "client" : "server", origin == FWS_ORIGIN_CLIENT ? "client" : "server");
+  return m;
+}
+
 const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, int origin) {
-  const char *id = luaL_checkstring(L, idx);
   const fws_cchannel *cc = &c->owner->schema->channels[c->index];
+  /* the same short string is the same object (and no other value has a string's address) */
+  const void *s = lua_topointer(L, idx);
   for (uint32_t i = 0; i < cc->nmessages; i++)
-    if (strcmp(cc->messages[i].id, id) == 0) {
-      if (origin >= 0 && cc->messages[i].origin != origin)
-        luaL_error(L, "message '%s' of channel %s is sent by the %s, not the %s", id, c->ch->name,
-                   cc->messages[i].origin == FWS_ORIGIN_CLIENT ? "client" : "server",
-                   origin == FWS_ORIGIN_CLIENT ? "client" : "server");
-      return &cc->messages[i];
-    }
+    if (c->ids[i] == s) return found(L, c, &cc->messages[i], origin);
+  const char *id = luaL_checkstring(L, idx);
+  for (uint32_t i = 0; i < cc->nmessages; i++)
+    if (strcmp(cc->messages[i].id, id) == 0) return found(L, c, &cc->messages[i], origin);
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   int n = 0;
@@ -72,7 +78,7 @@ void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *
   ctx->out.failed = 0;
   fws_verrs errs = {0};
   if (fws_encode(L, ctx, idx, t, 0, &errs) == 0) {
-    fws_verrs_free(&errs);
+    if (errs.items) fws_verrs_free(&errs); /* nothing to free unless something was listed */
     return;
   }
   /* the fast pass stops at the first error: a second pass lists them all */
@@ -134,48 +140,92 @@ int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *w
   return 3;
 }
 
-static const char no_key;
+struct fws_infoslot {
+  const char *id, *variant;  /* addresses of model and schema strings: stable while the api lives */
+  int ref;                   /* 0: a free slot */
+};
+
+static uint32_t info_hash(const char *id, const char *variant, uint32_t mask) {
+  uint64_t h = (uint64_t)(uintptr_t)id * 0x9E3779B97F4A7C15u ^ (uint64_t)(uintptr_t)variant * 0xC2B2AE3D27D4EB4Fu;
+  return (uint32_t)(h >> 32) & mask;
+}
+
+static struct fws_infoslot *info_slot(struct fws_infoslot *slots, uint32_t cap, const char *id, const char *variant) {
+  uint32_t i = info_hash(id, variant, cap - 1);
+  while (slots[i].ref && (slots[i].id != id || slots[i].variant != variant)) i = (i + 1) & (cap - 1);
+  return &slots[i];
+}
+
+/* Keeps the table at the top as the info of (id, variant); pops it. Out of memory: not kept. */
+static void info_keep(lua_State *L, fws_lapi *a, const char *id, const char *variant) {
+  if ((a->ninfos + 1) * 2 > a->infocap) {
+    uint32_t cap = a->infocap ? a->infocap * 2 : 16;
+    struct fws_infoslot *slots = calloc(cap, sizeof *slots);
+    if (!slots) {
+      lua_pop(L, 1);
+      return;
+    }
+    for (uint32_t i = 0; i < a->infocap; i++)
+      if (a->infos[i].ref) *info_slot(slots, cap, a->infos[i].id, a->infos[i].variant) = a->infos[i];
+    free(a->infos);
+    a->infos = slots;
+    a->infocap = cap;
+  }
+  struct fws_infoslot *s = info_slot(a->infos, a->infocap, id, variant);
+  s->id = id;
+  s->variant = variant;
+  s->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  a->ninfos++;
+}
 
 void fws_lcodec_push_info(lua_State *L, fws_lapi *a, const char *id, const char *variant) {
-  /* ids and variant names are strings of the model and schema: their addresses are stable keys */
-  lua_rawgeti(L, LUA_REGISTRYINDEX, a->info_ref);
-  const void *vk = variant ? (const void *)variant : &no_key, *ik = id ? (const void *)id : &no_key;
-  if (lua_rawgetp(L, -1, vk) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, -3, vk);
-  }
-  if (lua_rawgetp(L, -1, ik) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 2);
-    if (id) {
-      lua_pushstring(L, id);
-      lua_setfield(L, -2, "id");
+  if (a->infocap) {
+    const struct fws_infoslot *s = info_slot(a->infos, a->infocap, id, variant);
+    if (s->ref) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, s->ref);
+      return;
     }
-    if (variant) {
-      lua_pushstring(L, variant);
-      lua_setfield(L, -2, "variant");
-    }
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, -3, ik);
   }
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  lua_createtable(L, 0, 2);
+  if (id) {
+    lua_pushstring(L, id);
+    lua_setfield(L, -2, "id");
+  }
+  if (variant) {
+    lua_pushstring(L, variant);
+    lua_setfield(L, -2, "variant");
+  }
+  lua_pushvalue(L, -1);
+  info_keep(L, a, id, variant);
+}
+
+void fws_lcodec_free_infos(lua_State *L, fws_lapi *a) {
+  for (uint32_t i = 0; i < a->infocap; i++)
+    if (a->infos[i].ref) luaL_unref(L, LUA_REGISTRYINDEX, a->infos[i].ref);
+  free(a->infos);
+  a->infos = NULL;
+  a->ninfos = a->infocap = 0;
 }
 
 enum { FWS_DECODE_MAX_SIZE = 16 << 20 }; /* as a connection's default max_message_size */
 
+static int origin_of(const char *s, size_t n) {
+  if (n == 6 && memcmp(s, "client", 6) == 0) return FWS_ORIGIN_CLIENT;
+  if (n == 6 && memcmp(s, "server", 6) == 0) return FWS_ORIGIN_SERVER;
+  return -1;
+}
+
 /* {strict=, origin=, max_depth=, max_size=} or an origin string */
 static void decode_opts(lua_State *L, int idx, fws_decode_opts *o, int *origin, size_t *max_size) {
-  memset(o, 0, sizeof *o);
+  o->strict = 0;
+  o->max_depth = 0;
+  o->anchor = 0;
   *max_size = FWS_DECODE_MAX_SIZE;
   if (lua_isnoneornil(L, idx)) return;
   if (lua_type(L, idx) == LUA_TSTRING) {
-    const char *s = lua_tostring(L, idx);
-    if (strcmp(s, "client") == 0) *origin = FWS_ORIGIN_CLIENT;
-    else if (strcmp(s, "server") == 0) *origin = FWS_ORIGIN_SERVER;
-    else luaL_argerror(L, idx, "origin must be \"client\" or \"server\"");
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    if ((*origin = origin_of(s, n)) < 0) luaL_argerror(L, idx, "origin must be \"client\" or \"server\"");
     return;
   }
   luaL_checktype(L, idx, LUA_TTABLE);
@@ -196,6 +246,14 @@ static void decode_opts(lua_State *L, int idx, fws_decode_opts *o, int *origin, 
   lua_pop(L, 4);
 }
 
+/* Pushes the codec's anchor table for a decode; its stack index (the results are the values above
+** it, so it needs no removing). */
+static int push_anchor(lua_State *L, const fws_codec_ctx *ctx) {
+  if (ctx->anchor_ref <= 0) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->anchor_ref);
+  return lua_gettop(L);
+}
+
 /* A text over the size limit is refused before any parsing: nil, err as for bad input. */
 static int too_large(lua_State *L, size_t len, size_t max) {
   lua_pushnil(L);
@@ -205,14 +263,14 @@ static int too_large(lua_State *L, size_t len, size_t max) {
 }
 
 int fws_lchannel_check_msg(lua_State *L) {
-  fws_lchannel *c = fws_lchannel_check(L, 1);
+  fws_lchannel *c = fws_lchannel_self(L, NULL);
   const fws_cmessage *m = fws_lcodec_message(L, c, 2, -1);
   luaL_checkany(L, 3);
   return check_value(L, &c->owner->codec, 3, m->type);
 }
 
 int fws_lchannel_encode(lua_State *L) {
-  fws_lchannel *c = fws_lchannel_check(L, 1);
+  fws_lchannel *c = fws_lchannel_self(L, NULL);
   const fws_cmessage *m = fws_lcodec_message(L, c, 2, -1);
   luaL_checkany(L, 3);
   fws_codec_ctx *ctx = &c->owner->codec;
@@ -222,7 +280,8 @@ int fws_lchannel_encode(lua_State *L) {
 }
 
 int fws_lchannel_decode(lua_State *L) {
-  fws_lchannel *c = fws_lchannel_check(L, 1);
+  int own;
+  fws_lchannel *c = fws_lchannel_self(L, &own);
   size_t len;
   const char *text = luaL_checklstring(L, 2, &len);
   int origin = FWS_ORIGIN_SERVER;
@@ -231,6 +290,7 @@ int fws_lchannel_decode(lua_State *L) {
   decode_opts(L, 3, &o, &origin, &max_size);
   if (len > max_size) return too_large(L, len, max_size);
   const fws_cchannel *cc = &c->owner->schema->channels[c->index];
+  o.anchor = push_anchor(L, &c->owner->codec);
   fws_verrs errs = {0};
   fws_decoded out;
   int rc = fws_decode_dispatch(L, &c->owner->codec, text, len, origin == FWS_ORIGIN_SERVER ? &cc->server : &cc->client,
@@ -240,9 +300,13 @@ int fws_lchannel_decode(lua_State *L) {
     fws_verrs_free(&errs);
     return n;
   }
-  fws_verrs_free(&errs);
+  if (errs.items) fws_verrs_free(&errs);
   const char *id = cc->messages[out.tag].id;
-  lua_pushstring(L, id);
+  /* the id string kept by the method's own channel (not when called on another channel) */
+  if (!own || lua_rawgeti(L, lua_upvalueindex(2), out.tag + 1) != LUA_TSTRING) {
+    if (own) lua_pop(L, 1);
+    lua_pushstring(L, id);
+  }
   lua_insert(L, -2);
   fws_lcodec_push_info(L, c->owner, id, out.variant);
   return 3;
@@ -282,6 +346,7 @@ int fws_lapi_decode_type(lua_State *L) {
   size_t max_size;
   decode_opts(L, 4, &o, &origin, &max_size);
   if (len > max_size) return too_large(L, len, max_size);
+  o.anchor = push_anchor(L, &a->codec);
   fws_verrs errs = {0};
   fws_decoded out;
   int rc = fws_decode(L, &a->codec, text, len, t, &o, &errs, &out);

@@ -15,6 +15,8 @@ void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *
 /* The info table of a decoded message, {id = id, variant = variant}: one shared, read-only table
 ** per (message, variant), so decoding allocates nothing for it. */
 void fws_lcodec_push_info(lua_State *L, fws_lapi *a, const char *id, const char *variant);
+/* Releases the info tables of the api (its __gc). */
+void fws_lcodec_free_infos(lua_State *L, fws_lapi *a);
 /* After a failed decode: pushes nil, the error text and the error list; returns 3. */
 int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *what);
 

@@ -118,7 +118,7 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
   luaL_checkstack(L, 16, "fernws");
   fws_verrs errs = {0};
   fws_decoded out;
-  fws_decode_opts o = {c->strict, 0};
+  fws_decode_opts o = {.strict = c->strict};
   const fws_dispatch *d = c->peer ? &c->cc->client : &c->cc->server;
   int rc = fws_decode_dispatch(L, &c->api->codec, data, len, d, &o, &errs, &out);
   if (rc) {

@@ -3,6 +3,8 @@
 #ifndef FWS_LUA_H
 #define FWS_LUA_H
 
+#include <stdint.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -23,17 +25,24 @@ typedef struct fws_lapi {
   fws_api *api;
   struct fws_schema *schema;
   fws_codec_ctx codec;  /* scratch buffers reused by every check/encode/decode of this api */
-  int info_ref;         /* registry ref: the shared info tables of decoded messages */
+  /* the shared info tables of decoded messages: registry refs by (id, variant) address, open
+  ** addressing (see fws_lcodec_push_info) */
+  struct fws_infoslot *infos;
+  uint32_t ninfos, infocap;
 } fws_lapi;
 
 /* Registry key of the table that marks arrays (fernws.array_mt). */
 #define FWS_ARRAY_MT "fernws.array_mt"
 
+/* Uservalue 1: the api; 2: a cache table of built fields; 3: the anchored message-id strings. */
 typedef struct fws_lchannel {
   const void *tag;
   const fws_channel *ch;
   fws_lapi *owner;
   int index;            /* in api->channels, also its index in the schema */
+  /* each message id as a Lua string (lua_topointer; kept alive by uservalue 3): short strings are
+  ** interned, so a message named by one is found by comparing addresses */
+  const void **ids;
 } fws_lchannel;
 
 typedef struct fws_ltype {
@@ -61,6 +70,9 @@ void fws_ltype_open(lua_State *L);
 int fws_lapi_load(lua_State *L);
 fws_lapi *fws_lapi_check(lua_State *L, int idx);
 fws_lchannel *fws_lchannel_check(lua_State *L, int idx);
+/* The channel at 1 in a channel method: cheap when it is the channel the method closes over
+** (then *own is 1: the method's upvalues are that channel's). own may be NULL. */
+fws_lchannel *fws_lchannel_self(lua_State *L, int *own);
 
 /* Pushes the channel object for api at api_idx (cached, so the same object each time). */
 void fws_lchannel_push(lua_State *L, int api_idx, int index);

@@ -18,6 +18,7 @@ typedef struct fws_codec_ctx {
   fws_buf scratch;      /* unescaped strings, set duplicate checks */
   void *match_data;     /* pcre2 match data for patterns */
   int array_mt_ref;     /* registry ref of fernws.array_mt: tables that are arrays even when empty */
+  int anchor_ref;       /* registry ref of a table keeping property-name strings alive (0: none) */
 } fws_codec_ctx;
 
 enum { FWS_CHECK_ALL = 1 };
@@ -29,6 +30,8 @@ int fws_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, int f
 typedef struct fws_decode_opts {
   int strict;           /* unknown object properties are errors */
   size_t max_depth;     /* 0: FWS_MAX_DEPTH */
+  int anchor;           /* stack index of the table of ctx->anchor_ref, pushed by the caller (0: none):
+                        ** property names then come from it, not hashed and interned again */
 } fws_decode_opts;
 
 typedef struct fws_decoded {
@@ -43,6 +46,8 @@ int fws_decode(lua_State *L, fws_codec_ctx *ctx, const char *text, size_t len, c
 /* Decodes text as one of the dispatch's choices (a channel's messages). */
 int fws_decode_dispatch(lua_State *L, fws_codec_ctx *ctx, const char *text, size_t len, const fws_dispatch *d,
                         const fws_decode_opts *opts, fws_verrs *errs, fws_decoded *out);
+/* Keeps the string at idx (a property name) in the anchor table at anchor, and notes where in p. */
+void fws_codec_learn_key(lua_State *L, int anchor, int idx, fws_cprop *p);
 /* Any JSON (the `unknown` type): integers stay integers, null is fernws.null. */
 int fws_decode_any(lua_State *L, fws_codec_ctx *ctx, const char *text, size_t len, fws_verrs *errs);
 

@@ -25,6 +25,7 @@ typedef struct dec {
   fws_path path;
   const char *variant;
   fws_memo memo;        /* union members that failed, by place */
+  int anchor;           /* stack index of the anchor table, or 0 (fws_decode_opts) */
 } dec;
 
 /* ---- errors ---- */
@@ -82,15 +83,32 @@ static int hex4(const char *p, unsigned *out) {
 static int parse_string(dec *d, const char **s, size_t *n) {
   const char *p = d->p + 1, *end = d->end;
   const char *start = p;
-  /* fast scan: plain bytes up to the closing quote */
+  /* fast scan: plain bytes up to the closing quote, eight at a time while none is a quote, a
+  ** backslash or a control byte; bytes from 0x80 up are noted, only they need the UTF-8 check */
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t high = 0;
+  for (uint64_t v; end - p >= 8; p += 8) {
+    memcpy(&v, p, 8);
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    uint64_t stop = (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+    high |= v; /* the bytes after a stop too: a needless UTF-8 check at worst */
+    if (stop) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      /* the lowest flag is exact (the tests only err above a true hit): the first byte to stop at */
+      p += __builtin_ctzll(stop) >> 3;
+#endif
+      break;
+    }
+  }
   while (p < end) {
     unsigned char c = (unsigned char)*p;
     if (c == '"' || c == '\\' || c < 0x20) break;
+    high |= c;
     p++;
   }
   if (p < end && *p == '"') {
     size_t len = (size_t)(p - start);
-    if (fws_utf8_valid_prefix(start, len) != len) {
+    if ((high & highs) && fws_utf8_valid_prefix(start, len) != len) {
       d->p = start + fws_utf8_valid_prefix(start, len);
       return syntax(d, "a string is not valid UTF-8");
     }
@@ -410,7 +428,9 @@ static int enter(dec *d) {
     fws_verrs_add(d->errs, &d->path, "JSON", "", "nests deeper than %d levels", d->max_depth);
     return -1;
   }
-  luaL_checkstack(d->L, 8, "fernws: JSON too deep");
+  /* a level uses a few slots: room for the next 8 levels at once (the first fits in the
+  ** LUA_MINSTACK slots every C function starts with) */
+  if ((d->depth & 7) == 2) luaL_checkstack(d->L, 64, "fernws: JSON too deep");
   return 0;
 }
 
@@ -588,15 +608,25 @@ fail:
   return -1;
 }
 
+/* The property named k, or -1: small objects compare names, larger ones hash. */
+static int32_t find_prop(const fws_ct *t, const char *k, size_t kl) {
+  uint32_t n = t->u.obj.n;
+  if (n > 8) return fws_prop_find(t, k, kl);
+  const fws_cprop *props = t->u.obj.props;
+  for (uint32_t i = 0; i < n; i++)
+    if (props[i].len == kl && memcmp(props[i].name, k, kl) == 0) return (int32_t)i;
+  return -1;
+}
+
 static int dec_object(dec *d, const fws_ct *t) {
   if (d->p >= d->end || *d->p != '{') return mismatch(d, t);
   if (enter(d)) return -1;
   lua_State *L = d->L;
   uint32_t n = t->u.obj.n;
-  unsigned char seen_small[64];
-  unsigned char *seen = n <= sizeof seen_small ? seen_small : calloc(n, 1);
-  if (!seen) return syntax(d, "out of memory");
-  if (seen == seen_small) memset(seen, 0, n);
+  /* which properties came: bits for up to 64, else a byte each */
+  uint64_t seen_bits = 0;
+  unsigned char *seen = NULL;
+  if (n > 64 && !(seen = calloc(n, 1))) return syntax(d, "out of memory");
   d->p++;
   lua_createtable(L, 0, (int)(n < 16 ? n : 16));
   skip_ws(d);
@@ -612,11 +642,18 @@ static int dec_object(dec *d, const fws_ct *t) {
       const char *k;
       size_t kl;
       if (parse_string(d, &k, &kl)) goto fail;
-      int32_t pi = fws_prop_find(t, k, kl);
-      lua_pushlstring(L, k, kl);
+      int32_t pi = find_prop(t, k, kl);
       if (pi >= 0) {
-        k = t->u.obj.props[pi].name; /* stable text for the path */
+        fws_cprop *p = (fws_cprop *)&t->u.obj.props[pi];
+        if (p->lref && d->anchor) {
+          lua_rawgeti(L, d->anchor, p->lref);
+        } else {
+          lua_pushlstring(L, k, kl);
+          if (d->anchor) fws_codec_learn_key(L, d->anchor, -1, p);
+        }
+        k = p->name; /* stable text for the path */
       } else {
+        lua_pushlstring(L, k, kl);
         k = lua_tolstring(L, -1, &kl);
       }
       fws_path_key(&d->path, k, kl);
@@ -630,7 +667,8 @@ static int dec_object(dec *d, const fws_ct *t) {
       skip_ws(d);
       int r;
       if (pi >= 0) {
-        seen[pi] = 1;
+        if (seen) seen[pi] = 1;
+        else seen_bits |= (uint64_t)1 << pi;
         r = dec_value(d, t->u.obj.props[pi].type);
       } else if (d->strict && !t->u.obj.extra) {
         fws_verrs_add(d->errs, &d->path, t->label, json_got(d), "unknown property (not in %s)", t->label);
@@ -650,9 +688,10 @@ static int dec_object(dec *d, const fws_ct *t) {
       if (!more) break;
     }
   }
-  for (uint32_t i = 0; i < n; i++) {
+  int all_seen = !seen && (n == 64 ? seen_bits == UINT64_MAX : seen_bits == ((uint64_t)1 << n) - 1);
+  for (uint32_t i = 0; i < n && !all_seen; i++) {
     const fws_cprop *p = &t->u.obj.props[i];
-    if (seen[i]) continue;
+    if (seen ? seen[i] : (seen_bits >> i) & 1) continue;
     if (p->required) {
       fws_path_key(&d->path, p->name, p->len);
       fws_verrs_add(d->errs, &d->path, p->type->label, "nothing", "required property is missing (expected %s)",
@@ -668,13 +707,13 @@ static int dec_object(dec *d, const fws_ct *t) {
       lua_rawset(L, -3);
     }
   }
-  if (seen != seen_small) free(seen);
+  if (seen) free(seen);
   d->depth--;
   return 0;
 fail_path:
   d->path.n--;
 fail:
-  if (seen != seen_small) free(seen);
+  if (seen) free(seen);
   lua_pop(L, 1);
   return -1;
 }
@@ -1006,6 +1045,7 @@ static void init(dec *d, lua_State *L, fws_codec_ctx *ctx, const char *text, siz
   d->depth = 0;
   d->path.n = 0;
   d->variant = NULL;
+  d->anchor = opts ? opts->anchor : 0;
   fws_memo_init(&d->memo);
 }
 
@@ -1043,8 +1083,17 @@ int fws_decode_dispatch(lua_State *L, fws_codec_ctx *ctx, const char *text, size
     fws_verrs_add(errs, &d.path, "message", json_got(&d), "this side of the channel receives no messages");
     return -1;
   }
-  int rc = dec_choice(&d, NULL, ds, &tag) || finish(&d);
-  fws_memo_free(&d.memo);
+  int rc;
+  if (ds->n == 1 && !ds->key) {
+    /* one message: nothing to choose (what dec_choice would do with one candidate) */
+    const fws_choice *ch = &ds->choices[0];
+    rc = dec_value(&d, ch->type) || finish(&d);
+    if (!d.variant) d.variant = ch->variant;
+    tag = ch->tag;
+  } else {
+    rc = dec_choice(&d, NULL, ds, &tag) || finish(&d);
+  }
+  if (d.memo.slots) fws_memo_free(&d.memo);
   if (rc) return -1;
   if (out) {
     out->variant = d.variant;

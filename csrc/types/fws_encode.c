@@ -24,6 +24,7 @@ typedef struct enc {
   int depth;
   fws_path path;
   const void *tables[FWS_MAX_DEPTH + 1];  /* tables being written, to catch cycles */
+  int root;             /* stack index of tables[0], whose address is taken when first needed */
   fws_memo memo;        /* union members that failed, by table */
   int limits;           /* failures from the depth limit or a cycle: they depend on the way in */
 } enc;
@@ -61,16 +62,48 @@ static const unsigned char esc_class[256] = {
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
 
 /* Writes s as a JSON string; -1 (nothing usable written) when it is not valid UTF-8. */
+/* Whether any of the 8 bytes in v has an esc_class other than 0 (below 0x20, '"', '\\', 0x7F, 0x80
+** and up): the classic has-zero-byte and has-less-than tests, exact as a yes or no. */
+static inline uint64_t special8(uint64_t v) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\'), d = v ^ (ones * 0x7F);
+  return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d) | v) & highs;
+}
+
 static int put_string(fws_buf *b, const char *s, size_t n) {
   if (fws_buf_reserve(b, n + 2)) return 0;
   char *o = b->data + b->len;
   *o++ = '"';
+  const char *copy0 = o; /* while o - copy0 == i, the output is the input verbatim */
   size_t i = 0;
   while (i < n) {
-    size_t start = i;
-    while (i < n && esc_class[(unsigned char)s[i]] == 0) i++;
-    memcpy(o, s + start, i - start);
-    o += i - start;
+    /* eight plain bytes at a time (the room for n bytes is reserved), then byte by byte up to
+    ** the next one to look at */
+    for (uint64_t v; i + 8 <= n; i += 8, o += 8) {
+      memcpy(&v, s + i, 8);
+      memcpy(o, &v, 8);
+      uint64_t m = special8(v);
+      if (m) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* the lowest flag is exact: the plain bytes before it are already copied */
+        size_t k = (size_t)__builtin_ctzll(m) >> 3;
+        i += k;
+        o += k;
+#endif
+        break;
+      }
+    }
+    if (i < n && n - i < 8 && n >= 8 && (size_t)(o - copy0) == i) {
+      /* the tail as the last eight bytes, the ones before it rewritten with themselves */
+      uint64_t v;
+      memcpy(&v, s + n - 8, 8);
+      if (!special8(v)) {
+        memcpy(o - (8 - (n - i)), &v, 8);
+        o += n - i;
+        break;
+      }
+    }
+    while (i < n && esc_class[(unsigned char)s[i]] == 0) *o++ = s[i++];
     if (i == n) break;
     unsigned char c = (unsigned char)s[i];
     unsigned cls = esc_class[c];
@@ -212,14 +245,24 @@ static int enter(enc *e, int idx) {
     e->limits++;
     return fail(e, "value", "table", "nests deeper than %s levels (or holds itself)", "200");
   }
-  const void *p = lua_topointer(e->L, idx);
-  for (int i = 0; i < e->depth; i++)
-    if (e->tables[i] == p) {
-      e->limits++;
-      return fail(e, "value", "table", "contains itself (a cycle)%s", "");
-    }
-  e->tables[e->depth++] = p;
-  luaL_checkstack(e->L, 8, "fernws: value too deep");
+  if (e->depth == 0) {
+    /* the root's address is taken once a table inside it is compared: a flat value never is */
+    e->tables[0] = NULL;
+    e->root = idx;
+  } else {
+    const void *p = lua_topointer(e->L, idx);
+    if (!e->tables[0]) e->tables[0] = lua_topointer(e->L, e->root);
+    for (int i = 0; i < e->depth; i++)
+      if (e->tables[i] == p) {
+        e->limits++;
+        return fail(e, "value", "table", "contains itself (a cycle)%s", "");
+      }
+    e->tables[e->depth] = p;
+  }
+  /* a level uses a few slots: room for the next 8 levels at once (the first fits in the
+  ** LUA_MINSTACK slots every C function starts with) */
+  if ((e->depth & 7) == 1) luaL_checkstack(e->L, 64, "fernws: value too deep");
+  e->depth++;
   return 0;
 }
 
@@ -362,23 +405,51 @@ static void put_literal(fws_buf *b, const fws_ct *t) {
 
 static int enc_unknown(enc *e, int idx);
 
+/* The property named by the string key at kidx (k, kl), or -1; learns its address. */
+static int32_t find_prop(enc *e, const fws_ct *t, int kidx, const char *k, size_t kl) {
+  fws_cprop *props = (fws_cprop *)t->u.obj.props;
+  int32_t pi = fws_prop_find(t, k, kl);
+  if (pi >= 0 && !props[pi].lref && e->ctx->anchor_ref > 0) {
+    /* the string stays alive in the anchor table, so no other object can take its address */
+    lua_State *L = e->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, e->ctx->anchor_ref);
+    fws_codec_learn_key(L, -1, kidx, &props[pi]);
+    lua_pop(L, 1);
+  }
+  return pi;
+}
+
+/* The property whose learnt key is the value at kidx, or -1 (small objects only). */
+static int32_t known_prop(const fws_ct *t, const void *key) {
+  const fws_cprop *props = t->u.obj.props;
+  uint32_t n = t->u.obj.n <= 16 ? t->u.obj.n : 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (props[i].lkey == key) return (int32_t)i;
+  return -1;
+}
+
 static int enc_object(enc *e, int idx, const fws_ct *t) {
   lua_State *L = e->L;
   if (!lua_istable(L, idx)) return mismatch(e, idx, t);
   if (enter(e, idx)) return -1;
   uint32_t n = t->u.obj.n;
-  unsigned char seen_small[64];
-  unsigned char *seen = n <= sizeof seen_small ? seen_small : calloc(n, 1);
-  if (!seen) {
+  /* which properties were given: bits for up to 64, else a byte each */
+  uint64_t seen_bits = 0;
+  unsigned char *seen = NULL;
+  if (n > 64 && !(seen = calloc(n, 1))) {
     e->depth--;
     return fail(e, t->label, "table", "out of memory%s", "");
   }
-  if (seen == seen_small) memset(seen, 0, n);
   int rc = 0, first = 1;
   fws_buf_putc(e->out, '{');
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     int kidx = lua_gettop(L) - 1, vidx = kidx + 1;
+    int32_t pi = known_prop(t, lua_topointer(L, kidx));
+    if (pi >= 0) {
+      fws_path_key(&e->path, t->u.obj.props[pi].name, t->u.obj.props[pi].len);
+      goto known;
+    }
     if (lua_type(L, kidx) != LUA_TSTRING) {
       if (lua_isinteger(L, kidx)) fws_path_index(&e->path, lua_tointeger(L, kidx));
       else fws_path_none(&e->path);
@@ -394,8 +465,9 @@ static int enc_object(enc *e, int idx, const fws_ct *t) {
     }
     size_t kl;
     const char *k = lua_tolstring(L, kidx, &kl);
-    int32_t pi = fws_prop_find(t, k, kl);
+    pi = find_prop(e, t, kidx, k, kl);
     fws_path_key(&e->path, k, kl);
+  known:;
     int r = 0;
     if (pi < 0) {
       if (t->u.obj.extra) {
@@ -414,7 +486,8 @@ static int enc_object(enc *e, int idx, const fws_ct *t) {
       }
     } else {
       const fws_cprop *p = &t->u.obj.props[pi];
-      seen[pi] = 1;
+      if (seen) seen[pi] = 1;
+      else seen_bits |= (uint64_t)1 << pi;
       if (!first) fws_buf_putc(e->out, ',');
       size_t mark = e->out->len;
       fws_buf_put(e->out, p->jkey, p->jkeylen);
@@ -432,12 +505,13 @@ static int enc_object(enc *e, int idx, const fws_ct *t) {
       }
     }
   }
-  if (!rc || e->all) {
+  /* what was not given: literals are written, required properties are errors */
+  int all_seen = !seen && (n == 64 ? seen_bits == UINT64_MAX : seen_bits == ((uint64_t)1 << n) - 1);
+  if ((!rc || e->all) && !all_seen) {
     for (uint32_t i = 0; i < n; i++) {
-      if (seen[i]) continue;
+      if (seen ? seen[i] : (seen_bits >> i) & 1) continue;
       const fws_cprop *p = &t->u.obj.props[i];
       if (p->literal) {
-        /* a literal left out is written by the codec */
         if (!first) fws_buf_putc(e->out, ',');
         fws_buf_put(e->out, p->jkey, p->jkeylen);
         put_literal(e->out, p->type);
@@ -452,7 +526,7 @@ static int enc_object(enc *e, int idx, const fws_ct *t) {
     }
   }
   fws_buf_putc(e->out, '}');
-  if (seen != seen_small) free(seen);
+  if (seen) free(seen);
   e->depth--;
   return rc;
 }
@@ -831,7 +905,7 @@ int fws_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, int f
   e.limits = 0;
   fws_memo_init(&e.memo);
   int rc = enc_value(&e, lua_absindex(L, idx), t);
-  fws_memo_free(&e.memo);
+  if (e.memo.slots) fws_memo_free(&e.memo);
   if (!rc && ctx->out.failed) {
     fws_verrs_add(errs, &e.path, t->label, "", "out of memory writing the JSON text");
     rc = -1;

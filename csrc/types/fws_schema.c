@@ -228,6 +228,8 @@ static void make_prop(compiler *c, fws_cprop *p, const char *name, const fws_ct 
   p->len = strlen(name);
   p->jkey = json_key(c, name, &p->jkeylen);
   p->type = type;
+  p->lkey = NULL;
+  p->lref = 0;
   settle_prop(p); /* again in settle_objects, for nodes that were not filled yet */
 }
 

@@ -40,6 +40,11 @@ typedef struct fws_cprop {
   const fws_ct *type;
   uint8_t required;     /* not optional */
   uint8_t literal;      /* a literal the encoder writes when the value leaves it out */
+  /* the name as a Lua string that the codec keeps alive (ctx->anchor_ref), by its lua_topointer
+  ** address, learnt on first use: a key that is this object is this property, with no hashing
+  ** (short Lua strings are interned, so every key spelt so is it) */
+  const void *lkey;
+  int lref;             /* the same string's index in the anchor table (0: not learnt yet) */
 } fws_cprop;
 
 /* A choice among types (undiscriminated-union members, or a channel's messages). */
