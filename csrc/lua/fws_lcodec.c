@@ -71,18 +71,12 @@ const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, i
   return NULL;
 }
 
-/* Encodes into ctx->out; on failure raises "invalid <what>: every error". */
-void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
-                       const char *name) {
-  ctx->out.len = 0;
-  ctx->out.failed = 0;
-  fws_verrs errs = {0};
-  if (fws_encode(L, ctx, idx, t, 0, &errs) == 0) {
-    if (errs.items) fws_verrs_free(&errs); /* nothing to free unless something was listed */
-    return;
-  }
+void fws_lcodec_encode_slow(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
+                            const char *name, int rc, fws_verrs *first) {
+  fws_verrs_free(first);
+  if (rc == 0) return; /* union members that failed before one fitted listed something */
   /* the fast pass stops at the first error: a second pass lists them all */
-  fws_verrs_free(&errs);
+  fws_verrs errs;
   memset(&errs, 0, sizeof errs);
   ctx->out.len = 0;
   ctx->out.failed = 0;

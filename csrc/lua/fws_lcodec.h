@@ -9,9 +9,17 @@
 ** Raises on an unknown id, listing the known ones. */
 const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, int origin);
 /* Encodes the value at idx into ctx->out, or raises "invalid <what>: every failing field" with
-** what = printf(fmt, name) (formatted only then: the success path stays cheap). */
-void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
-                       const char *name);
+** what = printf(fmt, name) (formatted only then: the success path stays cheap, and inline). */
+void fws_lcodec_encode_slow(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
+                            const char *name, int rc, fws_verrs *first);
+static inline void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
+                                     const char *name) {
+  ctx->out.len = 0;
+  ctx->out.failed = 0;
+  fws_verrs errs = {0};
+  int rc = fws_encode(L, ctx, idx, t, 0, &errs);
+  if (rc || errs.items) fws_lcodec_encode_slow(L, ctx, idx, t, fmt, name, rc, &errs);
+}
 /* The info table of a decoded message, {id = id, variant = variant}: one shared, read-only table
 ** per (message, variant), so decoding allocates nothing for it. */
 void fws_lcodec_push_info(lua_State *L, fws_lapi *a, const char *id, const char *variant);

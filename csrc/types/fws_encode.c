@@ -490,7 +490,13 @@ static int enc_object(enc *e, int idx, const fws_ct *t) {
       else seen_bits |= (uint64_t)1 << pi;
       if (!first) fws_buf_putc(e->out, ',');
       size_t mark = e->out->len;
-      fws_buf_put(e->out, p->jkey, p->jkeylen);
+      if (p->jkeylen <= FWS_JKEY_COPY && !fws_buf_reserve(e->out, FWS_JKEY_COPY)) {
+        /* a fixed-size copy is two moves, not a call */
+        memcpy(e->out->data + mark, p->jkey, FWS_JKEY_COPY);
+        e->out->len += p->jkeylen;
+      } else {
+        fws_buf_put(e->out, p->jkey, p->jkeylen);
+      }
       r = enc_value(e, vidx, p->type);
       if (r) e->out->len = mark - (first ? 0 : 1);
       else first = 0;
@@ -904,7 +910,8 @@ int fws_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, int f
   e.path.n = 0;
   e.limits = 0;
   fws_memo_init(&e.memo);
-  int rc = enc_value(&e, lua_absindex(L, idx), t);
+  idx = lua_absindex(L, idx);
+  int rc = t->op == FWS_OP_OBJECT ? enc_object(&e, idx, t) : enc_value(&e, idx, t);
   if (e.memo.slots) fws_memo_free(&e.memo);
   if (!rc && ctx->out.failed) {
     fws_verrs_add(errs, &e.path, t->label, "", "out of memory writing the JSON text");

@@ -202,7 +202,8 @@ static void settle_prop(fws_cprop *p) {
 
 static const char *json_key(compiler *c, const char *name, size_t *outlen) {
   size_t n = strlen(name);
-  char *k = xalloc(c, n * 6 + 4);
+  /* at least FWS_JKEY_COPY bytes: the encoder copies short keys that many at once */
+  char *k = xalloc(c, n * 6 + 4 > FWS_JKEY_COPY ? n * 6 + 4 : FWS_JKEY_COPY);
   size_t at = 0;
   k[at++] = '"';
   for (size_t i = 0; i < n; i++) {

@@ -32,10 +32,11 @@ typedef struct fws_crules {
   const struct fws_crules *next;  /* an alias of an alias: every level's rules apply */
 } fws_crules;
 
+enum { FWS_JKEY_COPY = 16 };
 typedef struct fws_cprop {
   const char *name;
   size_t len;
-  const char *jkey;     /* "name": as JSON, ready to copy */
+  const char *jkey;     /* "name": as JSON, ready to copy; at least FWS_JKEY_COPY bytes of memory */
   size_t jkeylen;
   const fws_ct *type;
   uint8_t required;     /* not optional */
