@@ -497,7 +497,8 @@ static int enc_object(enc *e, int idx, const fws_ct *t) {
       } else {
         fws_buf_put(e->out, p->jkey, p->jkeylen);
       }
-      r = enc_value(e, vidx, p->type);
+      /* plain strings are most properties: straight to them */
+      r = p->type->op == FWS_OP_STRING ? enc_string(e, vidx, p->type) : enc_value(e, vidx, p->type);
       if (r) e->out->len = mark - (first ? 0 : 1);
       else first = 0;
     }
