@@ -69,6 +69,9 @@ static void fz_init(void) {
   /* the module's array metatable, as luaopen_fernws makes it */
   luaL_newmetatable(g.L, "fernws.array_mt");
   g.ctx.array_mt_ref = luaL_ref(g.L, LUA_REGISTRYINDEX);
+  /* property names learnt as Lua strings, as fernws.load sets up (types/fws_keys.c) */
+  lua_newtable(g.L);
+  g.ctx.anchor_ref = luaL_ref(g.L, LUA_REGISTRYINDEX);
   g.ctx.match_data = g.schema->match_data;
   g.workarounds = !getenv("FWS_FUZZ_NO_WORKAROUNDS");
   g.cjson = LUA_NOREF;
@@ -103,6 +106,11 @@ enum { FZ_DECODE_DISPATCH, FZ_DECODE, FZ_DECODE_ANY, FZ_ENCODE };
 static int fz_call_k(lua_State *L) {
   fz_call *c = lua_touserdata(L, 1);
   lua_remove(L, 1); /* encode: the value is now at 1 */
+  if (c->what != FZ_ENCODE) {
+    /* as channel:decode does: the anchor table below what the decoder pushes */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, g.ctx.anchor_ref);
+    c->opts.anchor = lua_gettop(L);
+  }
   int top = lua_gettop(L);
   switch (c->what) {
   case FZ_DECODE_DISPATCH:
