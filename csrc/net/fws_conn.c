@@ -311,20 +311,9 @@ int fws_conn_on_writeable(fws_conn *c, struct lws *wsi) {
     return 0;
   }
   if (c->q.head && (c->state == FWS_CONN_OPEN || c->state == FWS_CONN_CLOSING)) {
-    /* Several small whole messages per WRITEABLE: each extra one saves a service pass (a poll()
-    ** and this callback). Stop at the first write the socket did not take whole (lws keeps the
-    ** rest and must flush it first), after FWS_BURST_BYTES, or at a fragmented message. */
-    size_t sent = 0;
-    int r, burst = 0;
-    do {
-      size_t len = c->q.head->len;
-      int whole = c->q.off == 0 && len <= FWS_FRAG_SIZE;
-      r = fws_sendq_write(c, wsi);
-      if (r < 0) return -1;
-      sent += len;
-      if (!whole || lws_partial_buffered(wsi)) break;
-    } while (r > 0 && ++burst < FWS_BURST_MSGS && sent < FWS_BURST_BYTES &&
-             c->q.head->len <= FWS_FRAG_SIZE);
+    /* a burst of whole messages in one write, or one fragment of a big one (fws_sendq.c) */
+    int r = fws_sendq_write_burst(c, wsi);
+    if (r < 0) return -1;
     if (r > 0 || c->close_req) lws_callback_on_writable(wsi);
     return 0;
   }

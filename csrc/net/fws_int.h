@@ -19,6 +19,12 @@
 #define FWS_FRAG_SIZE (64u * 1024u)   /* one WRITEABLE writes at most this much of a message */
 #define FWS_BURST_MSGS 32             /* whole small messages written by one WRITEABLE */
 #define FWS_BURST_BYTES (16u * 1024u) /* ... up to about this many bytes */
+#define FWS_FRAME_BURST_MSGS 256      /* whole messages framed by us into one write (fws_frame.c) */
+#define FWS_FRAME_MAX_HDR 14          /* a frame header: 2 + 8 (length) + 4 (mask) */
+#define FWS_MASK_POOL 4096u           /* random bytes for client masks, refilled by getrandom */
+/* Bytes of frames per write: lws sends at most rx_buffer_size + LWS_PRE + 4 per send() and
+** copies the rest to its buflist_out, so a burst stays within one send. */
+#define FWS_FRAME_BURST_BYTES FWS_RX_BUF
 #define FWS_SERV_BUF (64u * 1024u)    /* pt_serv_buf_size: per thread, not per connection */
 #define FWS_RX_BUF 4096u              /* per-connection lws rx buffer: keep idle memory small */
 #define FWS_CLOSE_GRACE_SECS 5        /* a close that the peer never answers ends after this */
@@ -63,6 +69,23 @@ void fws_sendq_clear(fws_sendq *q);
 /* Writes the head message, or its next fragment; 1 when more is left to write, 0 when the
 ** queue is empty, -1 on a write error. */
 int fws_sendq_write(fws_conn *c, struct lws *wsi);
+/* What one WRITEABLE writes: a burst of whole messages, or one fragment; returns as above. */
+int fws_sendq_write_burst(fws_conn *c, struct lws *wsi);
+
+/* ---- our own framing of whole messages (fws_frame.c) ---- */
+/* Writes a final data frame header (2 to FWS_FRAME_MAX_HDR bytes) to h; key: the client's mask,
+** NULL for a server. Returns its size. */
+size_t fws_frame_header(unsigned char *h, int binary, size_t len, const unsigned char *key);
+/* dst = src XOR the repeated key (in place when dst == src; else they must not overlap). */
+void fws_frame_mask_copy(unsigned char *dst, const unsigned char *src, size_t len,
+                         const unsigned char key[4]);
+/* A fresh mask from the loop's getrandom pool; -1 when getrandom fails. */
+int fws_frame_key(fws_loop *loop, unsigned char key[4]);
+int fws_frame_fits(const fws_msg *m);
+/* Frames queued whole messages into the loop's scratch buffer and writes them with one
+** LWS_WRITE_RAW: 1 when more is queued, 0 when the queue is empty, -1 on a write error, 2 when
+** the head message cannot go this way (lws frames it: fws_sendq_write). */
+int fws_frame_burst(fws_conn *c, struct lws *wsi);
 
 /* ---- events (fws_loop.c) ---- */
 struct fws_qev {
@@ -214,6 +237,8 @@ struct fws_loop {
   int after_poll;                 /* this service pass is past its poll(): no wake needed */
   int nvh;
   uint64_t rng;
+  size_t mask_left;               /* unused bytes at the start of mask_pool */
+  unsigned char mask_pool[FWS_MASK_POOL];
   unsigned char *frag;            /* LWS_PRE + FWS_FRAG_SIZE scratch for fragment writes */
   lws_sorted_usec_list_t run_sul;  /* wakes a blocking run() at its deadline */
   struct lws_protocols cli_protocols[2];

@@ -1,8 +1,9 @@
 /*
 ** fws_sendq.c: per-connection outgoing messages. Each message is copied once, with LWS_PRE
 ** bytes of headroom so lws_write can put the frame header in front of it. One WRITEABLE writes
-** one message, or one FWS_FRAG_SIZE fragment of a big one: libwebsockets allows one write per
-** WRITEABLE and copies whatever the socket does not take, so small fragments keep that copy small.
+** a burst of whole messages that we frame ourselves (fws_frame.c), or one FWS_FRAG_SIZE fragment
+** of a big one framed by lws: libwebsockets copies whatever the socket does not take, so small
+** fragments keep that copy small.
 */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
@@ -72,4 +73,25 @@ int fws_sendq_write(fws_conn *c, struct lws *wsi) {
   }
   if (n < 0) return -1;
   return q->head != NULL;
+}
+
+int fws_sendq_write_burst(fws_conn *c, struct lws *wsi) {
+  size_t sent = 0;
+  int r, burst = 0;
+  r = fws_frame_burst(c, wsi);
+  if (r != 2) return r;
+  /* lws frames it: a fragmented message, or no own framing possible. Several small whole
+  ** messages still go per WRITEABLE (each saves a service pass); stop at the first write the
+  ** socket did not take whole (lws keeps the rest and must flush it first), after
+  ** FWS_BURST_BYTES, or at a fragmented message. */
+  do {
+    size_t len = c->q.head->len;
+    int whole = c->q.off == 0 && len <= FWS_FRAG_SIZE;
+    r = fws_sendq_write(c, wsi);
+    if (r < 0) return -1;
+    sent += len;
+    if (!whole || lws_partial_buffered(wsi)) break;
+  } while (r > 0 && ++burst < FWS_BURST_MSGS && sent < FWS_BURST_BYTES &&
+           c->q.head->len <= FWS_FRAG_SIZE);
+  return r;
 }

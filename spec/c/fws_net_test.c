@@ -9,7 +9,7 @@
 ** TLS tests make a CA and certificates with the openssl CLI in a temporary directory.
 ** Prints one line per check that fails, a line per test, a summary; exits 1 on any failure.
 */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE  /* memmem, strcasestr */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +26,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "net/fws_net.h"
 
@@ -1426,6 +1429,363 @@ static void bench_mem(int pairs) {
   fws_loop_free(loop);
 }
 
+/* ---- our own framing (csrc/net/fws_frame.c): whole messages in one write, masks from a pool ---- */
+
+/* Message i of the framing tests: its length and bytes (text-safe letters; odd i are binary). */
+static size_t frame_len(int i) {
+  static const size_t lens[] = {0, 1, 7, 8, 9, 125, 126, 127, 1000, 4096, 65522, 65523, 65536, 70000, 3};
+  return lens[(size_t)i % (sizeof lens / sizeof lens[0])];
+}
+static void frame_fill(char *b, int i, size_t len) {
+  size_t j;
+  for (j = 0; j < len; j++) b[j] = (char)('a' + ((size_t)i + j) % 26);
+}
+
+typedef struct seqrec {
+  int n, bad, pongs, closes, close_code, opens, errors;
+  char err[320];
+} seqrec;
+
+/* Checks that every echo is message n, in order, intact ("__pong__" answers are counted aside). */
+static void on_seq(fws_conn *c, const fws_event *ev, void *user) {
+  seqrec *r = user;
+  static char want[80000];
+  (void)c;
+  switch (ev->kind) {
+    case FWS_EV_OPEN: r->opens++; break;
+    case FWS_EV_TEXT:
+    case FWS_EV_BINARY: {
+      size_t len = frame_len(r->n);
+      if (ev->kind == FWS_EV_TEXT && ev->len == 8 && !memcmp(ev->data, "__pong__", 8)) {
+        r->pongs++;
+        break;
+      }
+      frame_fill(want, r->n, len);
+      if (ev->len != len || (ev->kind == FWS_EV_BINARY) != (r->n & 1) ||
+          memcmp(ev->data, want, len)) {
+        if (!r->bad) printf("  message %d: %zu bytes (want %zu)\n", r->n, ev->len, len);
+        r->bad++;
+      }
+      r->n++;
+      break;
+    }
+    case FWS_EV_CLOSE: r->closes++; r->close_code = ev->code; break;
+    case FWS_EV_ERROR:
+      r->errors++;
+      snprintf(r->err, sizeof r->err, "%.*s", (int)ev->len, ev->data);
+      break;
+    default: break;
+  }
+}
+
+static void send_case(fws_conn *c, int i) {
+  static char b[80000];
+  size_t len = frame_len(i);
+  frame_fill(b, i, len);
+  CHECK(fws_conn_send(c, i & 1, b, len) == FWS_SEND_OK, "send %d", i);
+}
+
+/* Against the python peer (python3-websockets checks masking and framing): bursts of every size
+** class (own frames, lws-framed whole and fragmented ones mixed in), a ping mid-stream, then a
+** close from each side with messages still flowing. */
+static void t_frames_interop(void) {
+  fws_loop *loop = new_loop();
+  seqrec r;
+  char url[128], err[256];
+  fws_conn_opts o;
+  fws_conn *c;
+  pypeer p;
+  const char *args[] = {"server", NULL};
+  int i, k = 45;
+  memset(&r, 0, sizeof r);
+  if (py_server(&p, args)) {
+    CHECK(0, "python peer did not start");
+    fws_loop_free(loop);
+    return;
+  }
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/frames", p.port);
+  memset(&o, 0, sizeof o);
+  o.url = url;
+  c = fws_conn_connect(loop, &o, on_seq, &r, err, sizeof err);
+  CHECK(c != NULL, "connect: %s", err);
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open: %s", r.err);
+  /* the peer stops reading while it waits for its pong: the ping goes last in the burst */
+  for (i = 0; i < k; i++) send_case(c, i);
+  fws_conn_send(c, 0, "__ping_wait__", 13);
+  CHECK(wait_for(loop, &r.n, k, 20), "echoes %d of %d", r.n, k);
+  CHECK(wait_for(loop, &r.pongs, 1, 10), "ping answered after the burst");
+  CHECK(r.bad == 0, "%d messages differ", r.bad);
+  /* the peer closes while messages are on their way */
+  for (i = k; i < k + 20; i++) send_case(c, i);
+  fws_conn_send(c, 0, "__close__ 4001 mid", 18);
+  for (i = k + 20; i < k + 40; i++) send_case(c, i);
+  CHECK(wait_for(loop, &r.closes, 1, 5) && r.close_code == 4001, "close %d", r.close_code);
+  CHECK(r.n >= k + 20 && r.bad == 0, "echoes before the close: %d, %d differ", r.n, r.bad);
+  fws_conn_release(c);
+  /* we close with messages still queued: they go first, then the close frame (small ones: with
+  ** big echoes in both directions this peer and lws can each wait for the other to read) */
+  memset(&r, 0, sizeof r);
+  c = fws_conn_connect(loop, &o, on_seq, &r, err, sizeof err);
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open again: %s", r.err);
+  for (i = 0; i < 30; i++) send_case(c, i % 10);
+  fws_conn_close(c, 4002, "bye", 3);
+  CHECK(py_wait(&p, loop, "\"code\": 4002", 5), "peer saw the close: %s", p.buf);
+  {
+    int seen = 0;
+    const char *s = strstr(p.buf, "\"code\": 4001");  /* what the second connection brought */
+    while (s && (s = strstr(s, "\"event\": \"message\""))) {
+      seen++;
+      s++;
+    }
+    CHECK(seen == 30, "peer got %d of 30 messages before the close", seen);
+  }
+  fws_conn_release(c);
+  py_kill(&p, SIGTERM);
+  fws_loop_run(loop, 2);
+  fws_loop_free(loop);
+}
+
+/* A bare TCP server that reads what the client writes, byte for byte. */
+static int raw_listener(int *port) {
+  struct sockaddr_in a;
+  socklen_t al = sizeof a;
+  int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 4) ||
+      getsockname(fd, (struct sockaddr *)&a, &al)) {
+    close(fd);
+    return -1;
+  }
+  *port = ntohs(a.sin_port);
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  return fd;
+}
+
+typedef struct rawbuf {
+  unsigned char *b;
+  size_t len, cap;
+} rawbuf;
+
+/* Reads what has arrived on fd (non-blocking) while the loop runs for a moment. */
+static void raw_pump(fws_loop *loop, int fd, rawbuf *rb) {
+  ssize_t n;
+  if (fws_loop_poll(loop, 2) == 0) sleep_ms(1);
+  for (;;) {
+    if (rb->cap - rb->len < 65536) {
+      rb->cap = rb->cap * 2 + 65536;
+      rb->b = realloc(rb->b, rb->cap);
+    }
+    n = recv(fd, rb->b + rb->len, rb->cap - rb->len, MSG_DONTWAIT);
+    if (n <= 0) break;
+    rb->len += (size_t)n;
+  }
+}
+
+/* Accepts one client and answers its upgrade; returns the socket or -1. */
+static int raw_accept_ws(fws_loop *loop, int lfd, rawbuf *rb) {
+  static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  double end = now_s() + 5;
+  int fd = -1;
+  char *k, key[128], resp[256];
+  unsigned char sha[SHA_DIGEST_LENGTH], acc[64];
+  size_t kl;
+  while (fd < 0 && now_s() < end) {
+    fd = accept(lfd, NULL, NULL);
+    if (fd < 0 && fws_loop_poll(loop, 2) == 0) sleep_ms(1);
+  }
+  if (fd < 0) return -1;
+  while (now_s() < end) {
+    raw_pump(loop, fd, rb);
+    if (rb->len && memmem(rb->b, rb->len, "\r\n\r\n", 4)) break;
+  }
+  if (!rb->len) return -1;
+  rb->b[rb->len - 1] = '\0';
+  k = strcasestr((char *)rb->b, "Sec-WebSocket-Key:");
+  if (!k) return -1;
+  k += 18;
+  while (*k == ' ') k++;
+  kl = strcspn(k, "\r\n");
+  snprintf(key, sizeof key, "%.*s%s", (int)kl, k, guid);
+  SHA1((const unsigned char *)key, strlen(key), sha);
+  EVP_EncodeBlock(acc, sha, SHA_DIGEST_LENGTH);
+  snprintf(resp, sizeof resp,
+           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Accept: %s\r\n\r\n", (const char *)acc);
+  if (write(fd, resp, strlen(resp)) != (ssize_t)strlen(resp)) return -1;
+  rb->len = 0;
+  return fd;
+}
+
+/* One frame from the client at b (len bytes available): returns its size, 0 when incomplete.
+** The payload is unmasked into *pl (malloc'd), the key kept in key. */
+static size_t raw_frame(const unsigned char *b, size_t len, int *fin, int *op, int *masked,
+                        unsigned char key[4], unsigned char **pl, size_t *plen) {
+  size_t h = 2, n, j;
+  if (len < 2) return 0;
+  *fin = b[0] >> 7;
+  *op = b[0] & 0xf;
+  *masked = b[1] >> 7;
+  n = b[1] & 0x7f;
+  if (n == 126) {
+    if (len < 4) return 0;
+    n = ((size_t)b[2] << 8) | b[3];
+    h = 4;
+  } else if (n == 127) {
+    if (len < 10) return 0;
+    for (n = 0, j = 0; j < 8; j++) n = (n << 8) | b[2 + j];
+    h = 10;
+  }
+  if (*masked) {
+    if (len < h + 4) return 0;
+    memcpy(key, b + h, 4);
+    h += 4;
+  } else {
+    memset(key, 0, 4);
+  }
+  if (len < h + n) return 0;
+  *pl = malloc(n + 1);
+  for (j = 0; j < n; j++) (*pl)[j] = b[h + j] ^ key[j & 3];
+  *plen = n;
+  return h + n;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The wire itself: every client frame masked with a key of its own, whole frames in order (own
+** frames and lws' fragments mixed), a pong and a close answered between them. */
+static void t_frames_wire(void) {
+  fws_loop *loop = new_loop();
+  seqrec r;
+  rec dummy;
+  rawbuf rb = {0};
+  char url[128], err[256];
+  fws_conn_opts o;
+  fws_conn *c;
+  int lfd, fd, port = 0, i, k = 300, msgs = 0, frames = 0, bad = 0, unmasked = 0, pong = 0;
+  int closed = 0, close_code = 0, cur_op = -1;
+  uint32_t *keys = calloc((size_t)k * 4, sizeof *keys);
+  size_t nkeys = 0, off = 0, msglen = 0;
+  unsigned char *msg = NULL;
+  double end;
+  (void)dummy;
+  memset(&r, 0, sizeof r);
+  lfd = raw_listener(&port);
+  CHECK(lfd >= 0, "listen");
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/raw", port);
+  memset(&o, 0, sizeof o);
+  o.url = url;
+  c = fws_conn_connect(loop, &o, on_seq, &r, err, sizeof err);
+  CHECK(c != NULL, "connect: %s", err);
+  fd = raw_accept_ws(loop, lfd, &rb);
+  CHECK(fd >= 0, "raw upgrade");
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open: %s", r.err);
+  for (i = 0; i < k / 2; i++) send_case(c, i);
+  end = now_s() + 20;
+  while (msgs < k && now_s() < end && fd >= 0) {
+    size_t used;
+    int fin, op, masked;
+    unsigned char key[4], *pl = NULL;
+    size_t plen;
+    raw_pump(loop, fd, &rb);
+    while ((used = raw_frame(rb.b + off, rb.len - off, &fin, &op, &masked, key, &pl, &plen))) {
+      off += used;
+      frames++;
+      if (!masked) unmasked++;
+      if ((size_t)frames <= (size_t)k * 4) memcpy(&keys[nkeys++], key, 4);
+      if (op == 0xA) {
+        pong += plen == 4 && !memcmp(pl, "ping", 4);
+      } else if (op == 1 || op == 2 || op == 0) {
+        if (op) cur_op = op;
+        msg = realloc(msg, msglen + plen + 1);
+        memcpy(msg + msglen, pl, plen);
+        msglen += plen;
+        if (fin) {
+          size_t want = frame_len(msgs);
+          char *exp = malloc(want + 1);
+          frame_fill(exp, msgs, want);
+          if (msglen != want || cur_op != ((msgs & 1) ? 2 : 1) || memcmp(msg, exp, want)) {
+            if (!bad) printf("  message %d: op %d, %zu bytes (want %zu)\n", msgs, cur_op, msglen, want);
+            bad++;
+          }
+          free(exp);
+          msgs++;
+          msglen = 0;
+          if (msgs == k / 2) {
+            /* a ping from the server, then the second half right behind it */
+            static const unsigned char ping[] = {0x89, 4, 'p', 'i', 'n', 'g'};
+            CHECK(write(fd, ping, sizeof ping) == (ssize_t)sizeof ping, "ping");
+            for (i = k / 2; i < k; i++) send_case(c, i);
+          }
+        }
+      } else {
+        bad++;
+      }
+      free(pl);
+      pl = NULL;
+    }
+  }
+  CHECK(msgs == k && bad == 0, "%d of %d messages whole, %d bad", msgs, k, bad);
+  CHECK(unmasked == 0, "%d frames without a mask", unmasked);
+  while (!pong && now_s() < end) {  /* the pong may come after the last message */
+    size_t used;
+    int fin, op, masked;
+    unsigned char key[4], *pl = NULL;
+    size_t plen;
+    raw_pump(loop, fd, &rb);
+    while ((used = raw_frame(rb.b + off, rb.len - off, &fin, &op, &masked, key, &pl, &plen))) {
+      off += used;
+      pong += op == 0xA && plen == 4 && !memcmp(pl, "ping", 4);
+      free(pl);
+    }
+  }
+  CHECK(pong == 1, "pong %d", pong);
+  qsort(keys, nkeys, sizeof *keys, cmp_u32);
+  {
+    size_t same = 0, j;
+    for (j = 1; j < nkeys; j++) same += keys[j] == keys[j - 1];
+    CHECK(nkeys >= (size_t)k && same == 0, "%zu keys, %zu repeated", nkeys, same);
+  }
+  /* the server closes: the client answers with a masked close frame of the same code */
+  {
+    static const unsigned char cl[] = {0x88, 2, 0x0f, 0xa0};  /* 4000 */
+    CHECK(write(fd, cl, sizeof cl) == (ssize_t)sizeof cl, "close");
+  }
+  end = now_s() + 5;
+  while (!closed && now_s() < end) {
+    size_t used;
+    int fin, op, masked;
+    unsigned char key[4], *pl = NULL;
+    size_t plen;
+    raw_pump(loop, fd, &rb);
+    while ((used = raw_frame(rb.b + off, rb.len - off, &fin, &op, &masked, key, &pl, &plen))) {
+      off += used;
+      if (op == 8) {
+        closed = 1;
+        close_code = plen >= 2 ? (pl[0] << 8) | pl[1] : 0;
+        CHECK(masked, "close frame masked");
+      }
+      free(pl);
+    }
+  }
+  CHECK(closed && close_code == 4000, "close frame back: %d", close_code);
+  close(fd);
+  CHECK(wait_for(loop, &r.closes, 1, 5) && r.close_code == 4000, "client close %d", r.close_code);
+  CHECK(r.n == 0, "no data came to the client (%d)", r.n);
+  fws_conn_release(c);
+  close(lfd);
+  free(keys);
+  free(msg);
+  free(rb.b);
+  fws_loop_run(loop, 2);
+  fws_loop_free(loop);
+}
+
 /* ---- main ---- */
 
 static const struct {
@@ -1451,6 +1811,8 @@ static const struct {
     {"slow_peer", t_slow_peer},
     {"many", t_many},
     {"free_live", t_free_live},
+    {"frames_interop", t_frames_interop},
+    {"frames_wire", t_frames_wire},
 };
 
 int main(int argc, char **argv) {
