@@ -55,7 +55,7 @@ static void conn_free(fws_conn *c) {
 
 void fws_conn_maybe_free(fws_conn *c) {
   if (c->released && !c->wsi && !c->nevents && !c->kill_req && !c->job && !c->in_connect &&
-      !c->loop->freeing)
+      !c->flush_pending && !c->loop->freeing)
     conn_free(c);
 }
 
@@ -93,6 +93,42 @@ void fws_conn_set_callback(fws_conn *c, fws_conn_cb cb, void *user) {
   c->user = user;
 }
 
+/*
+** A message sent from user code (outside lws_service: a callback, or between polls) is written
+** when the loop next flushes (fws_conn_flush: after each round of callbacks, and before every
+** service pass), directly, in one burst with what else was queued, when the connection is open
+** and lws holds no unsent bytes of its own. Asking lws for a WRITEABLE instead costs one more
+** poll() per round trip; with one message in flight that poll is a good part of the latency.
+** Anything the direct write cannot take (a ping due, a close asked for, a fragmented message,
+** lws' buffered output) still goes through WRITEABLE.
+*/
+static void want_write(fws_conn *c) {
+  fws_loop *loop = c->loop;
+  if (loop->in_service) {
+    lws_callback_on_writable(c->wsi);
+  } else if (!c->flush_pending) {
+    c->flush_pending = 1;
+    c->flush_next = loop->flush;
+    loop->flush = c;
+  }
+}
+
+void fws_conn_flush(fws_loop *loop) {
+  while (loop->flush) {
+    fws_conn *c = loop->flush;
+    loop->flush = c->flush_next;
+    c->flush_next = NULL;
+    c->flush_pending = 0;
+    if (c->wsi && c->q.head) {
+      int r = 2; /* 2: not written here; 1: more left; -1: failed (the WRITEABLE reports it) */
+      if (c->state == FWS_CONN_OPEN && !c->ping_due && !c->close_req && !lws_partial_buffered(c->wsi))
+        r = fws_frame_burst(c, c->wsi);
+      if (r) lws_callback_on_writable(c->wsi);
+    }
+    fws_conn_maybe_free(c);
+  }
+}
+
 int fws_conn_send(fws_conn *c, int binary, const char *data, size_t len) {
   fws_msg *m;
   if (c->user_closed || c->state == FWS_CONN_CLOSED || c->state == FWS_CONN_CLOSING)
@@ -105,7 +141,7 @@ int fws_conn_send(fws_conn *c, int binary, const char *data, size_t len) {
     }
     if (!(m = fws_msg_new(binary, data, len))) return FWS_SEND_NOMEM;
     fws_sendq_push(&c->q, m);
-    if (c->wsi) lws_callback_on_writable(c->wsi);
+    if (c->wsi) want_write(c);
     return FWS_SEND_OK;
   }
   if (c->srv) return FWS_SEND_NOT_OPEN;  /* a peer still in its handshake */

@@ -12,7 +12,9 @@
 ** WRITEABLE, so frames stay whole and in order, also around the control frames lws writes itself
 ** (pong, close). lws' framing keeps no state across whole frames (inside_frame only covers a frame
 ** it framed that is partly written, and we never start one while lws has a frame half written:
-** only whole messages come here, at a WRITEABLE, never while a fragmented one is under way).
+** only whole messages come here, never while a fragmented one is under way), at a WRITEABLE or
+** from fws_conn_flush outside lws_service when lws holds no unsent bytes (lws_issue_raw is the
+** same call there: what the socket does not take goes to buflist_out and lws asks for POLLOUT).
 ** No extension is ever negotiated (no vhost lists one), so frames need no deflate. A ws-over-h2
 ** stream would need h2 framing: only a connection that is its own network connection comes here.
 */

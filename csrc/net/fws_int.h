@@ -142,7 +142,7 @@ struct fws_conn {
   fws_conn_state state;
   unsigned released : 1, user_closed : 1, close_req : 1, kill_req : 1, hangup : 1,
       peer_close : 1, in_connect : 1, destroyed_in_connect : 1, rx_binary : 1, ping_due : 1,
-      counted : 1, got_error : 1, established : 1;
+      counted : 1, got_error : 1, established : 1, flush_pending : 1;
   int close_code;                 /* ours, sent when close_req */
   int local_code;                 /* close code we initiated for a fault (1009) */
   int peer_code;
@@ -169,6 +169,7 @@ struct fws_conn {
   int naddrs, addr_idx;
   unsigned next_addr : 1;         /* the sul runs the next address, not the connect timeout */
   fws_conn *kill_next;            /* loop->kills */
+  fws_conn *flush_next;           /* loop->flush */
   char peer_addr[64];
 };
 
@@ -229,6 +230,7 @@ struct fws_loop {
   fws_server *servers;
   fws_timer *timers;
   fws_conn *kills;                /* pre-open kills asked for while inside lws_service */
+  fws_conn *flush;                /* conns given messages outside lws_service (fws_conn_flush) */
   fws_resolver *res;
   size_t nalive;                  /* conns counted in fws_loop_active */
   size_t nservers, ntimers;
@@ -265,6 +267,8 @@ void fws_conn_maybe_free(fws_conn *c);
 void fws_conn_set_alive(fws_conn *c, int alive);
 void fws_conn_kill(fws_conn *c);                 /* pre-open abort, safe from user code */
 void fws_conn_on_open(fws_conn *c);
+/* Writes what fws_conn_send queued since the last call, at once where it can (see fws_conn.c). */
+void fws_conn_flush(fws_loop *loop);
 int fws_conn_on_rx(fws_conn *c, struct lws *wsi, const void *in, size_t len);
 int fws_conn_on_writeable(fws_conn *c, struct lws *wsi);
 void fws_conn_on_peer_close(fws_conn *c, const unsigned char *in, size_t len);

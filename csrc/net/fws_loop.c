@@ -266,6 +266,7 @@ static int deliver(fws_loop *loop) {
     free_event(e);
     if (end) break;
   }
+  fws_conn_flush(loop);  /* what the callbacks sent */
   return n;
 }
 
@@ -294,6 +295,7 @@ static int housekeep(fws_loop *loop) {
 }
 
 static void service(fws_loop *loop, int timeout) {
+  fws_conn_flush(loop);  /* what user code sent since the last round */
   loop->in_service = 1;
   loop->after_poll = 0;
   lws_service(loop->ctx, timeout);
@@ -379,6 +381,7 @@ void fws_loop_free(fws_loop *loop) {
     free_event(e);
   }
   loop->evtail = NULL;
+  loop->flush = NULL;  /* every conn goes now */
   fws_conn_free_all(loop);
   fws_server_free_all(loop);
   while (loop->clivhs) {
