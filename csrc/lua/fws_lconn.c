@@ -116,9 +116,15 @@ static void final_close(fws_lconn *c, int self) {
 static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
   lua_State *L = c->state->L;
   luaL_checkstack(L, 16, "fernws");
+  int base = lua_gettop(L);
   fws_verrs errs = {0};
   fws_decoded out;
   fws_decode_opts o = {.strict = c->strict};
+  if (c->api->codec.anchor_ref > 0) {
+    /* property names come from the codec's anchor table (types/fws_keys.c) */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->api->codec.anchor_ref);
+    o.anchor = lua_gettop(L);
+  }
   const fws_dispatch *d = c->peer ? &c->cc->client : &c->cc->server;
   int rc = fws_decode_dispatch(L, &c->api->codec, data, len, d, &o, &errs, &out);
   if (rc) {
@@ -132,9 +138,10 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
     lua_setfield(L, -2, "raw");
     fws_verrs_free(&errs);
     emit(c, self, "error", 1);
+    lua_settop(L, base);
     return;
   }
-  fws_verrs_free(&errs);
+  if (errs.items) fws_verrs_free(&errs);
   const char *id = c->cc->messages[out.tag].id;
   int value = lua_gettop(L);
   fws_lcodec_push_info(L, c->api, id, out.variant);
@@ -158,7 +165,7 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
     lua_pop(L, 1);
   }
   if (!live(c)) {
-    lua_settop(L, value - 1);
+    lua_settop(L, base);
     return;
   }
   /* subscribers: the message's id, then "*"; a peer's own, then its server's */
@@ -184,7 +191,7 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
     }
     lua_settop(L, subs - 1);
   }
-  lua_settop(L, value - 1);
+  lua_settop(L, base);
 }
 
 void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
