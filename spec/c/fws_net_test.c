@@ -292,6 +292,15 @@ static int py_server(pypeer *p, const char *const *args) {
   return p->port ? 0 : -1;
 }
 
+/* Starts the python peer for a test that cannot go on without it: on failure the check fails,
+** the loop is freed and 0 says return. */
+static int peer_up(fws_loop *loop, pypeer *p, const char *const *args) {
+  if (!py_server(p, args)) return 1;
+  CHECK(0, "python peer did not start");
+  fws_loop_free(loop);
+  return 0;
+}
+
 static int py_exit(pypeer *p, double secs) {  /* waits for the process; returns its status */
   double end = now_s() + secs;
   int st = -1;
@@ -751,11 +760,7 @@ static void t_interop_client(void) {
   unsigned char bin[3] = {0, 1, 255};
   const char *args[] = {"server", "--send-binary", "70000", NULL};
   memset(&r, 0, sizeof r);
-  if (py_server(&p, args)) {
-    CHECK(0, "python peer did not start");
-    fws_loop_free(loop);
-    return;
-  }
+  if (!peer_up(loop, &p, args)) return;
   snprintf(url, sizeof url, "ws://127.0.0.1:%d/v1/listen?model=nova&x=%%2F#frag", p.port);
   memset(&o, 0, sizeof o);
   o.headers = h;
@@ -905,11 +910,7 @@ static void t_reconnect(void) {
   const char *args[] = {"server", NULL};
   int i;
   memset(&r, 0, sizeof r);
-  if (py_server(&p, args)) {
-    CHECK(0, "python peer did not start");
-    fws_loop_free(loop);
-    return;
-  }
+  if (!peer_up(loop, &p, args)) return;
   snprintf(port_s, sizeof port_s, "%d", p.port);
   snprintf(url, sizeof url, "ws://127.0.0.1:%d/", p.port);
   memset(&o, 0, sizeof o);
@@ -1498,11 +1499,7 @@ static void t_frames_interop(void) {
   const char *args[] = {"server", NULL};
   int i, k = 45;
   memset(&r, 0, sizeof r);
-  if (py_server(&p, args)) {
-    CHECK(0, "python peer did not start");
-    fws_loop_free(loop);
-    return;
-  }
+  if (!peer_up(loop, &p, args)) return;
   snprintf(url, sizeof url, "ws://127.0.0.1:%d/frames", p.port);
   memset(&o, 0, sizeof o);
   o.url = url;
