@@ -118,10 +118,14 @@ int fws_lcodec_set_handler(lua_State *L, int uv, const char *const *events) {
 int fws_lcodec_set_subscription(lua_State *L, int uv, fws_lchannel *ch, int origin) {
   const char *id = luaL_checkstring(L, 2);
   if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
-  if (strcmp(id, "*") != 0) fws_lcodec_message(L, ch, 2, origin);
+  lua_Integer key = 0; /* "*" */
+  if (strcmp(id, "*") != 0) {
+    const fws_cmessage *m = fws_lcodec_message(L, ch, 2, origin);
+    key = (lua_Integer)(m - ch->owner->schema->channels[ch->index].messages) + 1;
+  }
   lua_getiuservalue(L, 1, uv);
   lua_pushvalue(L, 3);
-  lua_setfield(L, -2, id);
+  lua_rawseti(L, -2, key);
   lua_settop(L, 1);
   return 1;
 }

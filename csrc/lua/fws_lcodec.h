@@ -29,8 +29,9 @@ void fws_lcodec_free_infos(lua_State *L, fws_lapi *a);
 int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *what);
 
 /* obj:on(event, fn) and obj:subscribe(id, fn) for connections and servers: fn (or nil) goes into
-** the table in uservalue uv of the handle at 1, under the event name or the message id (checked
-** against the channel: a message `origin` sends, or "*"). Returns the handle. */
+** the table in uservalue uv of the handle at 1, under the event name, or for a subscription under
+** the message's index + 1 in its channel (checked: a message `origin` sends), 0 for "*": a
+** received message finds its subscribers with no string look-up. Returns the handle. */
 int fws_lcodec_set_handler(lua_State *L, int uv, const char *const *events);
 int fws_lcodec_set_subscription(lua_State *L, int uv, fws_lchannel *ch, int origin);
 

@@ -180,7 +180,7 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
     }
     int subs = lua_gettop(L);
     for (int pass = 0; pass < 2 && live(c); pass++) {
-      if (lua_getfield(L, subs, pass ? "*" : id) == LUA_TFUNCTION) {
+      if (lua_rawgeti(L, subs, pass ? 0 : out.tag + 1) == LUA_TFUNCTION) {
         lua_pushvalue(L, value);
         lua_pushvalue(L, info);
         lua_pushvalue(L, self);
