@@ -351,15 +351,7 @@ static int dec_double(dec *d, const fws_ct *t) {
 }
 
 static int check_string(dec *d, const fws_ct *t, const char *s, size_t n) {
-  int ok = 1;
-  switch (t->op) {
-  case FWS_OP_DATETIME: ok = fws_is_datetime(s, n); break;
-  case FWS_OP_DATE: ok = fws_is_date(s, n); break;
-  case FWS_OP_UUID: ok = fws_is_uuid(s, n); break;
-  case FWS_OP_BASE64: ok = fws_is_base64(s, n); break;
-  case FWS_OP_BIGINT: ok = fws_is_bigint(s, n); break;
-  default: break;
-  }
+  int ok = fws_is_primitive(t->op, s, n);
   if (!ok) {
     fws_verrs_add(d->errs, &d->path, t->label, "string", "is not %s", fws_expect_string(t));
     return -1;

@@ -148,15 +148,7 @@ static int enc_string(enc *e, int idx, const fws_ct *t) {
     e->out->len = mark;
     return fail(e, t->label, "string", "is not valid UTF-8%s", "");
   }
-  int ok = 1;
-  switch (t->op) {
-  case FWS_OP_DATETIME: ok = fws_is_datetime(s, n); break;
-  case FWS_OP_DATE: ok = fws_is_date(s, n); break;
-  case FWS_OP_UUID: ok = fws_is_uuid(s, n); break;
-  case FWS_OP_BASE64: ok = fws_is_base64(s, n); break;
-  case FWS_OP_BIGINT: ok = fws_is_bigint(s, n); break;
-  default: break;
-  }
+  int ok = t->op == FWS_OP_STRING || fws_is_primitive(t->op, s, n);
   if (!ok) return fail(e, t->label, "string", "is not %s", fws_expect_string(t));
   if (t->rules && !fws_rules_string(t->rules, e->ctx->match_data, s, n, e->errs, &e->path)) return -1;
   return 0;

@@ -155,3 +155,14 @@ int fws_check_format(const char *f, const char *s, size_t n) {
   if (strcmp(f, "byte") == 0 || strcmp(f, "base64") == 0) return fws_is_base64(s, n);
   return -1;
 }
+
+int fws_is_primitive(fws_op op, const char *s, size_t n) {
+  switch (op) {
+  case FWS_OP_DATETIME: return fws_is_datetime(s, n);
+  case FWS_OP_DATE: return fws_is_date(s, n);
+  case FWS_OP_UUID: return fws_is_uuid(s, n);
+  case FWS_OP_BASE64: return fws_is_base64(s, n);
+  case FWS_OP_BIGINT: return fws_is_bigint(s, n);
+  default: return 1;
+  }
+}
