@@ -354,18 +354,7 @@ void fws_client_ended(fws_conn *c, const char *err, int status, int code, const 
   fws_client_cfg *cfg = c->cfg;
   fws_qev *e;
   double delay;
-  lws_sul_cancel(&c->sul);
-  c->ping_due = 0;
-  c->close_req = 0;
-  free(c->rx);
-  c->rx = NULL;
-  c->rx_len = c->rx_cap = 0;
-  if (c->user_closed) {
-    c->state = FWS_CONN_CLOSED;
-    fws_sendq_clear(&c->q);
-    fws_conn_set_alive(c, 0);
-    return;
-  }
+  if (fws_conn_ended(c)) return;
   /* No retry after a normal close by the peer, a refused login, or a certificate problem:
   ** none of them gets better by trying again. */
   if (c->attempt >= cfg->rc.attempts || peer_normal || status == 401 || status == 403 ||

@@ -389,21 +389,25 @@ void fws_conn_finish(fws_conn *c, const char *err, int status, int code, const c
   fws_conn_set_alive(c, 0);
 }
 
-void fws_conn_on_closed(fws_conn *c) {
-  const char *err = NULL;
-  int code;
+/* What every end of a network connection does first; 1 when the user closed it (it is over). */
+int fws_conn_ended(fws_conn *c) {
   lws_sul_cancel(&c->sul);
   c->ping_due = 0;
   c->close_req = 0;
   free(c->rx);
   c->rx = NULL;
   c->rx_len = c->rx_cap = 0;
-  if (c->user_closed) {
-    c->state = FWS_CONN_CLOSED;
-    fws_sendq_clear(&c->q);
-    fws_conn_set_alive(c, 0);
-    return;
-  }
+  if (!c->user_closed) return 0;
+  c->state = FWS_CONN_CLOSED;
+  fws_sendq_clear(&c->q);
+  fws_conn_set_alive(c, 0);
+  return 1;
+}
+
+void fws_conn_on_closed(fws_conn *c) {
+  const char *err = NULL;
+  int code;
+  if (fws_conn_ended(c)) return;
   if (c->hangup) {
     err = "keepalive timeout";
     code = 1006;

@@ -267,6 +267,7 @@ void fws_conn_maybe_free(fws_conn *c);
 void fws_conn_set_alive(fws_conn *c, int alive);
 void fws_conn_kill(fws_conn *c);                 /* pre-open abort, safe from user code */
 void fws_conn_on_open(fws_conn *c);
+int fws_conn_ended(fws_conn *c);  /* the common start of a closed connection; 1: user-closed, over */
 /* Writes what fws_conn_send queued since the last call, at once where it can (see fws_conn.c). */
 void fws_conn_flush(fws_loop *loop);
 int fws_conn_on_rx(fws_conn *c, struct lws *wsi, const void *in, size_t len);
