@@ -54,8 +54,15 @@ int fws_sendq_write(fws_conn *c, struct lws *wsi) {
   if (!m) return 0;
   proto = m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
   if (q->off == 0 && m->len <= FWS_FRAG_SIZE) {
-    /* In place: a client masks the payload in the buffer, so the message is spent now. */
-    n = lws_write(wsi, m->buf + LWS_PRE, m->len, (enum lws_write_protocol)proto);
+    /* lws masks a client's payload where it lies: a client writes a copy, so the message stays
+    ** whole in the queue until lws took it (a failed write keeps or reports it) */
+    unsigned char *p = m->buf + LWS_PRE;
+    if (!c->srv) {
+      memcpy(c->loop->frag + LWS_PRE, p, m->len);
+      p = c->loop->frag + LWS_PRE;
+    }
+    n = lws_write(wsi, p, m->len, (enum lws_write_protocol)proto);
+    if (n < 0) return -1;
     free(fws_sendq_pop(q));
   } else {
     /* Fragments go through the loop's scratch buffer: writing in place would let the frame
@@ -68,10 +75,10 @@ int fws_sendq_write(fws_conn *c, struct lws *wsi) {
     memcpy(frag + LWS_PRE, m->buf + LWS_PRE + q->off, chunk);
     n = lws_write(wsi, frag + LWS_PRE, chunk,
                   (enum lws_write_protocol)lws_write_ws_flags(proto, start, end));
+    if (n < 0) return -1;
     if (end) free(fws_sendq_pop(q));
     else q->off += chunk;
   }
-  if (n < 0) return -1;
   return q->head != NULL;
 }
 
