@@ -31,6 +31,7 @@
 #include <openssl/sha.h>
 
 #include "net/fws_net.h"
+#include "net/fws_int.h" /* fws_conn_flush, for direct_write */
 
 #ifndef FWS_PEER_PY
 #define FWS_PEER_PY "spec/peers/ws_peer.py"
@@ -1785,6 +1786,64 @@ static void t_frames_wire(void) {
 
 /* ---- main ---- */
 
+/* What user code sends outside lws_service is on the wire after the loop's flush (the one each
+** round of callbacks ends with), with no service pass and so no poll() in between; with a close
+** asked for, it waits for the WRITEABLE that writes the queue and then the close. */
+static void t_direct_write(void) {
+  fws_loop *loop = new_loop();
+  seqrec r;
+  rawbuf rb = {0};
+  char url[128], err[256];
+  fws_conn_opts o;
+  fws_conn *c;
+  int lfd, fd, port = 0, i, got = 0, masked = 0, fin, op, m;
+  unsigned char key[4], *pl = NULL;
+  size_t plen, used, off = 0;
+  memset(&r, 0, sizeof r);
+  lfd = raw_listener(&port);
+  CHECK(lfd >= 0, "listen");
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/direct", port);
+  memset(&o, 0, sizeof o);
+  o.url = url;
+  c = fws_conn_connect(loop, &o, on_seq, &r, err, sizeof err);
+  CHECK(c != NULL, "connect: %s", err);
+  fd = raw_accept_ws(loop, lfd, &rb);
+  CHECK(fd >= 0, "raw upgrade");
+  CHECK(wait_for(loop, &r.opens, 1, 5), "open: %s", r.err);
+  rb.len = 0;
+  CHECK(fws_conn_send(c, 0, "one", 3) == FWS_SEND_OK, "send one");
+  CHECK(fws_conn_send(c, 0, "two", 3) == FWS_SEND_OK, "send two");
+  fws_conn_flush(loop); /* no fws_loop_poll/run: lws_service does not run */
+  for (i = 0; i < 200 && got < 2; i++) {
+    ssize_t n;
+    sleep_ms(5);
+    if (rb.cap - rb.len < 4096) {
+      rb.cap = rb.cap * 2 + 4096;
+      rb.b = realloc(rb.b, rb.cap);
+    }
+    n = recv(fd, rb.b + rb.len, rb.cap - rb.len, MSG_DONTWAIT);
+    if (n > 0) rb.len += (size_t)n;
+    while ((used = raw_frame(rb.b + off, rb.len - off, &fin, &op, &m, key, &pl, &plen))) {
+      off += used;
+      CHECK(fin && op == 1, "a whole text frame (fin %d op %d)", fin, op);
+      CHECK(plen == 3 && !memcmp(pl, got ? "two" : "one", 3), "message %d in order", got);
+      masked += m;
+      got++;
+      free(pl);
+    }
+  }
+  CHECK(got == 2 && masked == 2, "both on the wire, masked, before any service pass (%d, %d)", got, masked);
+  /* a close asked for: the send is refused, nothing more goes out directly */
+  fws_conn_close(c, 1000, "bye", 3);
+  CHECK(fws_conn_send(c, 0, "three", 5) == FWS_SEND_CLOSED, "send after close refused");
+  close(fd);
+  fws_conn_release(c);
+  close(lfd);
+  free(rb.b);
+  fws_loop_run(loop, 2);
+  fws_loop_free(loop);
+}
+
 static const struct {
   const char *name;
   void (*fn)(void);
@@ -1810,6 +1869,7 @@ static const struct {
     {"free_live", t_free_live},
     {"frames_interop", t_frames_interop},
     {"frames_wire", t_frames_wire},
+    {"direct_write", t_direct_write},
 };
 
 int main(int argc, char **argv) {
