@@ -187,6 +187,29 @@ types:
     end
   end)
 
+  it("kept alone, keep their channel and its api alive", function()
+    local d = helper.write_definition({ ["c.yml"] = "channel:\n  path: /c\n  auth: false\n  messages:\n"
+      .. "    hi: { origin: client, body: C }\ntypes:\n  C:\n    properties:\n      z: string\n" })
+    local weak = setmetatable({}, { __mode = "v" })
+    local enc
+    do
+      local api2 = assert(fernws.load(d))
+      weak.api, weak.ch = api2, api2:channel("c")
+      enc = weak.ch.encode
+    end
+    helper.rmtree(d)
+    collectgarbage()
+    collectgarbage()
+    assert.is_not_nil(weak.ch)
+    assert.is_not_nil(weak.api)
+    assert.equal('{"z":"q"}', enc(weak.ch, "hi", { z = "q" }))
+    enc = nil
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(weak.ch)
+    assert.is_nil(weak.api)
+  end)
+
   it("keep fields, tostring and the cached object", function()
     assert.equal(a, api:channel("a"))
     assert.equal("a", a.name)

@@ -55,7 +55,7 @@ static void intern_ids(lua_State *L, fws_lchannel *c) {
 /* A metatable of its own for each channel, whose __index is a table: a method call is then a
 ** table look-up in the VM, where a shared __index function cost more than a small encode. What is
 ** not a method (name, messages, ...) comes from the table's own __index (lazy_field). */
-static void set_channel_metatable(lua_State *L, fws_lchannel *c) {
+static void set_channel_metatable(lua_State *L) {
   lua_createtable(L, 0, 3);
   lua_pushliteral(L, FWS_CHANNEL_MT);
   lua_setfield(L, -2, "__name");
@@ -63,7 +63,8 @@ static void set_channel_metatable(lua_State *L, fws_lchannel *c) {
   lua_setfield(L, -2, "__tostring");
   lua_createtable(L, 0, 8);
   for (const luaL_Reg *r = channel_methods; r->name; r++) {
-    lua_pushlightuserdata(L, c);
+    /* the channel itself, not its address: a method kept alone keeps its channel alive */
+    lua_pushvalue(L, -3);
     lua_getiuservalue(L, -4, 3);
     lua_pushcclosure(L, r->func, 2);
     lua_setfield(L, -2, r->name);
@@ -96,7 +97,7 @@ void fws_lchannel_push(lua_State *L, int api_idx, int index) {
   lua_newtable(L);
   lua_setiuservalue(L, -2, 2);
   intern_ids(L, c);
-  set_channel_metatable(L, c);
+  set_channel_metatable(L);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, -3, a->api->channels[index]);
   lua_remove(L, -2);
