@@ -610,6 +610,34 @@ static int32_t find_prop(const fws_ct *t, const char *k, size_t kl) {
   return -1;
 }
 
+/* The property whose name stands at d->p (a '"') exactly as the encoder writes it, colon included
+** ("name":), consumed; else -1 and nothing consumed: escapes or spaces take parse_string. */
+static int32_t compact_key(dec *d, const fws_ct *t) {
+  uint32_t n = t->u.obj.n;
+  size_t avail = (size_t)(d->end - d->p);
+  const fws_cprop *props = t->u.obj.props;
+  if (n > 16) return -1;
+  for (uint32_t i = 0; i < n; i++) {
+    const fws_cprop *p = &props[i];
+    if (p->jkeylen <= avail && p->jkey[1] == d->p[1] && memcmp(d->p, p->jkey, p->jkeylen) == 0) {
+      d->p += p->jkeylen;
+      return (int32_t)i;
+    }
+  }
+  return -1;
+}
+
+/* Pushes a property's name: the anchored string once learnt (no hashing, no interning). */
+static void push_name(dec *d, const fws_cprop *cp) {
+  fws_cprop *p = (fws_cprop *)cp;
+  if (p->lref && d->anchor) {
+    lua_rawgeti(d->L, d->anchor, p->lref);
+  } else {
+    lua_pushlstring(d->L, p->name, p->len);
+    if (d->anchor) fws_codec_learn_key(d->L, d->anchor, -1, p);
+  }
+}
+
 static int dec_object(dec *d, const fws_ct *t) {
   if (d->p >= d->end || *d->p != '{') return mismatch(d, t);
   if (enter(d)) return -1;
@@ -633,17 +661,17 @@ static int dec_object(dec *d, const fws_ct *t) {
       }
       const char *k;
       size_t kl;
-      if (parse_string(d, &k, &kl)) goto fail;
-      int32_t pi = find_prop(t, k, kl);
+      int32_t pi = compact_key(d, t);
       if (pi >= 0) {
-        fws_cprop *p = (fws_cprop *)&t->u.obj.props[pi];
-        if (p->lref && d->anchor) {
-          lua_rawgeti(L, d->anchor, p->lref);
-        } else {
-          lua_pushlstring(L, k, kl);
-          if (d->anchor) fws_codec_learn_key(L, d->anchor, -1, p);
-        }
-        k = p->name; /* stable text for the path */
+        push_name(d, &t->u.obj.props[pi]);
+        fws_path_key(&d->path, t->u.obj.props[pi].name, t->u.obj.props[pi].len);
+        goto value;
+      }
+      if (parse_string(d, &k, &kl)) goto fail;
+      pi = find_prop(t, k, kl);
+      if (pi >= 0) {
+        push_name(d, &t->u.obj.props[pi]);
+        k = t->u.obj.props[pi].name; /* stable text for the path */
       } else {
         lua_pushlstring(L, k, kl);
         k = lua_tolstring(L, -1, &kl);
@@ -656,6 +684,7 @@ static int dec_object(dec *d, const fws_ct *t) {
         goto fail_path;
       }
       d->p++;
+    value:
       skip_ws(d);
       int r;
       if (pi >= 0) {
