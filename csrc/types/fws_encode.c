@@ -61,7 +61,6 @@ static const unsigned char esc_class[256] = {
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
 
-/* Writes s as a JSON string; -1 (nothing usable written) when it is not valid UTF-8. */
 /* Whether any of the 8 bytes in v has an esc_class other than 0 (below 0x20, '"', '\\', 0x7F, 0x80
 ** and up): the classic has-zero-byte and has-less-than tests, exact as a yes or no. */
 static inline uint64_t special8(uint64_t v) {
@@ -70,6 +69,7 @@ static inline uint64_t special8(uint64_t v) {
   return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d) | v) & highs;
 }
 
+/* Writes s as a JSON string; -1 (nothing usable written) when it is not valid UTF-8. */
 static int put_string(fws_buf *b, const char *s, size_t n) {
   if (fws_buf_reserve(b, n + 2)) return 0;
   char *o = b->data + b->len;
@@ -411,7 +411,8 @@ static int32_t find_prop(enc *e, const fws_ct *t, int kidx, const char *k, size_
   return pi;
 }
 
-/* The property whose learnt key is the value at kidx, or -1 (small objects only). */
+/* The property whose learnt key is the Lua value at address key (lua_topointer), or -1; small
+** objects only (a larger one hashes the name in find_prop). */
 static int32_t known_prop(const fws_ct *t, const void *key) {
   const fws_cprop *props = t->u.obj.props;
   uint32_t n = t->u.obj.n <= 16 ? t->u.obj.n : 0;
