@@ -116,6 +116,16 @@ struct lws_vhost *fws_client_vhost(fws_loop *loop, int tls, const char *ca_file,
 
 const lws_retry_bo_t *fws_retry_policy(void) { return &fws_no_validity; }
 
+/* The records of the client vhosts (lws destroys the vhosts with its context). */
+static void free_clivhs(fws_loop *loop) {
+  while (loop->clivhs) {
+    fws_clivh *v = loop->clivhs;
+    loop->clivhs = v->next;
+    free(v->ca_file);
+    free(v);
+  }
+}
+
 fws_loop *fws_loop_new(char *err, size_t errlen) {
   struct lws_context_creation_info info;
   fws_loop *loop = calloc(1, sizeof *loop);
@@ -157,12 +167,7 @@ fws_loop *fws_loop_new(char *err, size_t errlen) {
     if (!loop->clivhs) fws_set_err(err, errlen, "cannot create the client vhost");
     else fws_set_err(err, errlen, "out of memory");
     lws_context_destroy(loop->ctx);
-    while (loop->clivhs) {
-      fws_clivh *v = loop->clivhs;
-      loop->clivhs = v->next;
-      free(v->ca_file);
-      free(v);
-    }
+    free_clivhs(loop);
     free(loop->frag);
     free(loop);
     return NULL;
@@ -384,12 +389,7 @@ void fws_loop_free(fws_loop *loop) {
   loop->flush = NULL;  /* every conn goes now */
   fws_conn_free_all(loop);
   fws_server_free_all(loop);
-  while (loop->clivhs) {
-    fws_clivh *v = loop->clivhs;
-    loop->clivhs = v->next;
-    free(v->ca_file);
-    free(v);
-  }
+  free_clivhs(loop);
   free(loop->frag);
   free(loop);
 }

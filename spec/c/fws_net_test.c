@@ -1650,6 +1650,26 @@ static size_t raw_frame(const unsigned char *b, size_t len, int *fin, int *op, i
   return h + n;
 }
 
+/* A client of fws_conn_connect on a bare TCP listener that answers the upgrade itself: the
+** connection, open, with the listener and the accepted socket in *lfd and *fd. */
+static fws_conn *raw_open(fws_loop *loop, const char *path, seqrec *r, rawbuf *rb, int *lfd, int *fd) {
+  char url[128], err[256];
+  fws_conn_opts o;
+  fws_conn *c;
+  int port = 0;
+  *lfd = raw_listener(&port);
+  CHECK(*lfd >= 0, "listen");
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d%s", port, path);
+  memset(&o, 0, sizeof o);
+  o.url = url;
+  c = fws_conn_connect(loop, &o, on_seq, r, err, sizeof err);
+  CHECK(c != NULL, "connect: %s", err);
+  *fd = raw_accept_ws(loop, *lfd, rb);
+  CHECK(*fd >= 0, "raw upgrade");
+  CHECK(wait_for(loop, &r->opens, 1, 5), "open: %s", r->err);
+  return c;
+}
+
 static int cmp_u32(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   return x < y ? -1 : x > y;
@@ -1662,10 +1682,8 @@ static void t_frames_wire(void) {
   seqrec r;
   rec dummy;
   rawbuf rb = {0};
-  char url[128], err[256];
-  fws_conn_opts o;
   fws_conn *c;
-  int lfd, fd, port = 0, i, k = 300, msgs = 0, frames = 0, bad = 0, unmasked = 0, pong = 0;
+  int lfd, fd, i, k = 300, msgs = 0, frames = 0, bad = 0, unmasked = 0, pong = 0;
   int closed = 0, close_code = 0, cur_op = -1;
   uint32_t *keys = calloc((size_t)k * 4, sizeof *keys);
   size_t nkeys = 0, off = 0, msglen = 0;
@@ -1673,16 +1691,7 @@ static void t_frames_wire(void) {
   double end;
   (void)dummy;
   memset(&r, 0, sizeof r);
-  lfd = raw_listener(&port);
-  CHECK(lfd >= 0, "listen");
-  snprintf(url, sizeof url, "ws://127.0.0.1:%d/raw", port);
-  memset(&o, 0, sizeof o);
-  o.url = url;
-  c = fws_conn_connect(loop, &o, on_seq, &r, err, sizeof err);
-  CHECK(c != NULL, "connect: %s", err);
-  fd = raw_accept_ws(loop, lfd, &rb);
-  CHECK(fd >= 0, "raw upgrade");
-  CHECK(wait_for(loop, &r.opens, 1, 5), "open: %s", r.err);
+  c = raw_open(loop, "/raw", &r, &rb, &lfd, &fd);
   for (i = 0; i < k / 2; i++) send_case(c, i);
   end = now_s() + 20;
   while (msgs < k && now_s() < end && fd >= 0) {
@@ -1793,23 +1802,12 @@ static void t_direct_write(void) {
   fws_loop *loop = new_loop();
   seqrec r;
   rawbuf rb = {0};
-  char url[128], err[256];
-  fws_conn_opts o;
   fws_conn *c;
-  int lfd, fd, port = 0, i, got = 0, masked = 0, fin, op, m;
+  int lfd, fd, i, got = 0, masked = 0, fin, op, m;
   unsigned char key[4], *pl = NULL;
   size_t plen, used, off = 0;
   memset(&r, 0, sizeof r);
-  lfd = raw_listener(&port);
-  CHECK(lfd >= 0, "listen");
-  snprintf(url, sizeof url, "ws://127.0.0.1:%d/direct", port);
-  memset(&o, 0, sizeof o);
-  o.url = url;
-  c = fws_conn_connect(loop, &o, on_seq, &r, err, sizeof err);
-  CHECK(c != NULL, "connect: %s", err);
-  fd = raw_accept_ws(loop, lfd, &rb);
-  CHECK(fd >= 0, "raw upgrade");
-  CHECK(wait_for(loop, &r.opens, 1, 5), "open: %s", r.err);
+  c = raw_open(loop, "/direct", &r, &rb, &lfd, &fd);
   rb.len = 0;
   CHECK(fws_conn_send(c, 0, "one", 3) == FWS_SEND_OK, "send one");
   CHECK(fws_conn_send(c, 0, "two", 3) == FWS_SEND_OK, "send two");
