@@ -290,21 +290,44 @@ void fws_conn_on_open(fws_conn *c) {
   if (c->q.head) lws_callback_on_writable(c->wsi);
 }
 
+/*
+** A fault we end the connection for (a message over the limit, no memory for it). Returning -1
+** from RECEIVE would be the short way, but lws 4.1.6 goes on filling its rx buffer for the rest of
+** the frame after that and writes past its end (upstream issue #3412): a peer could corrupt our
+** heap. So we only mark the connection: what else arrives is discarded (on_rx returns 0 when not
+** open), and the close frame goes out from the next WRITEABLE, a safe point, before anything queued.
+*/
+static void fault_close(fws_conn *c, struct lws *wsi, int code, const char *why) {
+  size_t n = strlen(why);
+  lws_sul_cancel(&c->sul);  /* no more keepalive */
+  free(c->rx);
+  c->rx = NULL;
+  c->rx_len = c->rx_cap = 0;
+  c->local_code = code;
+  c->close_code = code;
+  c->close_req = 1;
+  c->ping_due = 0;
+  c->state = FWS_CONN_CLOSING;
+  free(c->close_reason);
+  c->close_reason_len = 0;
+  if ((c->close_reason = malloc(n))) {
+    memcpy(c->close_reason, why, n);
+    c->close_reason_len = n;
+  }
+  /* a peer that neither reads our close nor answers it cannot hold us */
+  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
+  lws_callback_on_writable(wsi);
+}
+
 int fws_conn_on_rx(fws_conn *c, struct lws *wsi, const void *in, size_t len) {
   int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
   c->last_valid = lws_now_usecs();
   if (c->user_closed || c->state != FWS_CONN_OPEN) return 0;
   if (!c->rx_len && !c->rx) c->rx_binary = lws_frame_is_binary(wsi) != 0;
   if (len > c->max_message || c->rx_len > c->max_message - len) {
-    static const char why[] = "message too big";
     fws_ev_error(c, 0, "message too big: more than %zu bytes", c->max_message);
-    free(c->rx);
-    c->rx = NULL;
-    c->rx_len = c->rx_cap = 0;
-    c->local_code = 1009;
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why,
-                     sizeof why - 1);
-    return -1;
+    fault_close(c, wsi, 1009, "message too big");
+    return 0;
   }
   if (final && !c->rx) {  /* the common case: a whole message in one piece */
     fws_ev_push(c->loop, c, c->rx_binary ? FWS_EV_BINARY : FWS_EV_TEXT, in, len);
@@ -316,9 +339,8 @@ int fws_conn_on_rx(fws_conn *c, struct lws *wsi, const void *in, size_t len) {
     while (cap < c->rx_len + len + 1) cap *= 2;
     if (!(nb = realloc(c->rx, cap))) {
       fws_ev_error(c, 0, "out of memory receiving a message");
-      c->local_code = 1011;
-      lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, NULL, 0);
-      return -1;
+      fault_close(c, wsi, 1011, "out of memory");
+      return 0;
     }
     c->rx = nb;
     c->rx_cap = cap;
@@ -346,7 +368,7 @@ int fws_conn_on_writeable(fws_conn *c, struct lws *wsi) {
     if (c->q.head || c->close_req) lws_callback_on_writable(wsi);
     return 0;
   }
-  if (c->q.head && (c->state == FWS_CONN_OPEN || c->state == FWS_CONN_CLOSING)) {
+  if (c->q.head && !c->local_code && (c->state == FWS_CONN_OPEN || c->state == FWS_CONN_CLOSING)) {
     /* a burst of whole messages in one write, or one fragment of a big one (fws_sendq.c) */
     int r = fws_sendq_write_burst(c, wsi);
     if (r < 0) return -1;
