@@ -1,6 +1,36 @@
 -- Shared by the specs: the module, where the fixtures are, and small helpers.
 local helper = {}
 
+-- busted 2 keeps only the last finally() a test registers: a test that calls it twice (a peer,
+-- then a connection) would leave the first resource open for the tests after it. Every finally
+-- registered now runs, the last first; an error in one does not skip the others.
+do
+  local ok, busted = pcall(require, "busted")
+  if ok and type(busted) == "table" and busted.subscribe then
+    busted.subscribe({ "test", "start" }, function(element)
+      local env = element.env
+      local set = env and env.finally
+      if type(set) == "function" then
+        local list = {}
+        env.finally = function(fn)
+          list[#list + 1] = fn
+          if #list == 1 then
+            set(function()
+              local first
+              for i = #list, 1, -1 do
+                local fine, err = pcall(list[i])
+                if not fine and first == nil then first = err end
+              end
+              if first ~= nil then error(first, 0) end
+            end)
+          end
+        end
+      end
+      return nil, true
+    end)
+  end
+end
+
 helper.fernws = require "fernws"
 
 local function dir_exists(p)

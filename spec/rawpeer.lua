@@ -27,7 +27,8 @@ end
 function rawpeer.server(opts)
   local proc, first = helper.spawn_proc(cmdline("server", nil, opts))
   proc.port = assert(math.tointeger(first.port), "raw peer did not say its port")
-  proc.url = "ws://127.0.0.1:" .. proc.port
+  local host = opts and opts.host or "127.0.0.1"
+  proc.url = "ws://" .. (host:find(":") and "[" .. host .. "]" or host) .. ":" .. proc.port
   return proc
 end
 

@@ -75,6 +75,23 @@ static void wake_recv_waiter(fws_lconn *c, int nvals) {
 
 /* ---- events ---- */
 
+/* The error object of an FWS_EV_ERROR: kind, message, and what the network layer knows of it
+** (the HTTP status, the server's own words for a refusal, the Location of a redirect). */
+static void push_net_error(lua_State *L, const fws_event *ev) {
+  static const char *const kinds[] = {"network", "tls", "handshake", "redirect", "protocol", "limit"};
+  fws_lstate_push_error(L, (unsigned)ev->err < sizeof kinds / sizeof *kinds ? kinds[ev->err] : "network", "");
+  lua_pushlstring(L, ev->data, ev->len);
+  lua_setfield(L, -2, "message");
+  if (ev->status) {
+    lua_pushinteger(L, ev->status);
+    lua_setfield(L, -2, "status");
+  }
+  if (ev->detail_len) {
+    lua_pushlstring(L, ev->detail, ev->detail_len);
+    lua_setfield(L, -2, ev->err == FWS_ERR_REDIRECT ? "location" : "body");
+  }
+}
+
 /* Calls on[name] of the connection at self with the nargs values at the top of s->L, then the
 ** connection itself (pops them either way); a server's peer then tells its server's handler. */
 static void emit(fws_lconn *c, int self, const char *name, int nargs) {
@@ -217,6 +234,8 @@ void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
     }
     lua_settop(L, self);
     c->opened = 1;
+    if (!c->peer && fws_conn_url(c->conn)) /* where a followed redirect led */
+      snprintf(c->where, sizeof c->where, "%s", fws_conn_url(c->conn));
     wake_open_waiter(c, self, 1, NULL);
     if (live(c)) emit(c, self, "open", 0);
     break;
@@ -227,17 +246,10 @@ void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
     lua_pushlstring(L, ev->data, ev->len);
     emit(c, self, "binary", 1);
     break;
-  case FWS_EV_ERROR: {
-    fws_lstate_push_error(L, ev->status ? "handshake" : "network", "");
-    lua_pushlstring(L, ev->data, ev->len);
-    lua_setfield(L, -2, "message");
-    if (ev->status) {
-      lua_pushinteger(L, ev->status);
-      lua_setfield(L, -2, "status");
-    }
+  case FWS_EV_ERROR:
+    push_net_error(L, ev);
     emit(c, self, "error", 1);
     break;
-  }
   case FWS_EV_CLOSE: {
     final_close(c, self);
     char err[160];
@@ -371,6 +383,24 @@ static void push_auth_message(lua_State *L, fws_lchannel *ch, int opts) {
   lua_settop(L, token);
 }
 
+/* follow_redirects = N (same origin only) or {max = N, cross_origin = true}. */
+static void read_redirects(lua_State *L, int opts, fws_conn_opts *o) {
+  int t = lua_getfield(L, opts, "follow_redirects");
+  if (t == LUA_TTABLE) {
+    lua_getfield(L, -1, "max");
+    o->follow_redirects = (int)luaL_optinteger(L, -1, 5);
+    lua_getfield(L, -2, "cross_origin");
+    o->cross_origin = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+  } else if (t == LUA_TBOOLEAN) {
+    o->follow_redirects = lua_toboolean(L, -1) ? 5 : 0;
+  } else if (t != LUA_TNIL) {
+    lua_Integer n = luaL_checkinteger(L, -1);
+    o->follow_redirects = n < 0 ? 0 : n > 20 ? 20 : (int)n;
+  }
+  lua_pop(L, 1);
+}
+
 int fws_lconn_connect(lua_State *L) {
   fws_lchannel *ch = fws_lchannel_check(L, 1);
   if (lua_isnoneornil(L, 2)) lua_newtable(L);
@@ -386,6 +416,10 @@ int fws_lconn_connect(lua_State *L) {
   o.url = lua_tostring(L, -1);
   lua_getfield(L, req, "subprotocol");
   o.subprotocol = lua_tostring(L, -1);
+  lua_getfield(L, req, "subprotocol_secret");
+  o.subprotocol_secret = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  read_redirects(L, 2, &o);
   lua_getfield(L, req, "headers");
   size_t nh = lua_rawlen(L, -1);
   fws_header *hs = lua_newuserdatauv(L, (nh ? nh : 1) * sizeof *hs, 0);

@@ -296,6 +296,8 @@ static int apply_scheme(lua_State *L, fws_lapi *a, int opts, int req, const fws_
     const char *v = lua_tolstring(L, -1, &vl);
     if (has_crlf(v, vl)) luaL_error(L, "auth: a value with CR or LF is refused");
     lua_setfield(L, req, "subprotocol");
+    lua_pushboolean(L, 1); /* never to another origin */
+    lua_setfield(L, req, "subprotocol_secret");
   } else {
     add_header(L, req, s->header, -1);
     lua_pop(L, 1);

@@ -17,6 +17,7 @@ fws_conn *fws_conn_alloc(fws_loop *loop) {
   if (!c) return NULL;
   c->loop = loop;
   c->max_message = FWS_DEFAULT_MAX_MESSAGE;
+  c->probe_fd = -1;
   c->next = loop->conns;
   if (c->next) c->next->prev = c;
   loop->conns = c;
@@ -42,6 +43,7 @@ static void conn_free(fws_conn *c) {
   else loop->conns = c->next;
   if (c->next) c->next->prev = c->prev;
   fws_server_unlink_peer(c);
+  if (c->cfg) fws_client_probe_close(c, 0);
   fws_sendq_clear(&c->q);
   if (c->cfg) fws_client_cfg_free(c->cfg);
   free(c->close_reason);
@@ -50,6 +52,13 @@ static void conn_free(fws_conn *c) {
   free(c->subprotocol);
   free(c->rx);
   free(c->addrs);
+  free(c->fail_detail);
+  free(c->url_text);
+  free(c->target_hostport);
+  if (c->target) fws_url_free(c->target);
+  if (c->pending) fws_url_free(c->pending);
+  free(c->target);
+  free(c->pending);
   free(c);
 }
 
@@ -325,7 +334,7 @@ int fws_conn_on_rx(fws_conn *c, struct lws *wsi, const void *in, size_t len) {
   if (c->user_closed || c->state != FWS_CONN_OPEN) return 0;
   if (!c->rx_len && !c->rx) c->rx_binary = lws_frame_is_binary(wsi) != 0;
   if (len > c->max_message || c->rx_len > c->max_message - len) {
-    fws_ev_error(c, 0, "message too big: more than %zu bytes", c->max_message);
+    fws_ev_error(c, FWS_ERR_LIMIT, 0, "message too big: more than %zu bytes", c->max_message);
     fault_close(c, wsi, 1009, "message too big");
     return 0;
   }
@@ -338,7 +347,7 @@ int fws_conn_on_rx(fws_conn *c, struct lws *wsi, const void *in, size_t len) {
     char *nb;
     while (cap < c->rx_len + len + 1) cap *= 2;
     if (!(nb = realloc(c->rx, cap))) {
-      fws_ev_error(c, 0, "out of memory receiving a message");
+      fws_ev_error(c, FWS_ERR_LIMIT, 0, "out of memory receiving a message");
       fault_close(c, wsi, 1011, "out of memory");
       return 0;
     }
@@ -404,7 +413,7 @@ void fws_conn_finish(fws_conn *c, const char *err, int status, int code, const c
   fws_qev *e;
   lws_sul_cancel(&c->sul);
   c->state = FWS_CONN_CLOSED;
-  if (err) fws_ev_error(c, status, "%s", err);
+  if (err) fws_ev_fault(c, c->fail_kind, status, c->fail_detail, c->fail_detail_len, err);
   fws_conn_drop_queue(c, 0);
   e = fws_ev_push(c->loop, c, FWS_EV_CLOSE, reason, rlen);
   if (e) e->ev.code = code;
@@ -430,6 +439,7 @@ void fws_conn_on_closed(fws_conn *c) {
   const char *err = NULL;
   int code;
   if (fws_conn_ended(c)) return;
+  c->fail_kind = FWS_ERR_NETWORK;
   if (c->hangup) {
     err = "keepalive timeout";
     code = 1006;
@@ -478,6 +488,10 @@ int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         int e = X509_STORE_CTX_get_error((X509_STORE_CTX *)user);
         if (e != X509_V_OK && !c->tls_err) c->tls_err = e;
       }
+      return 0;
+
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:  /* user: a client SSL_CTX */
+      fws_tls_watch(user);
       return 0;
 
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -536,7 +550,7 @@ int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
       if (is_current(c, wsi) && c->cfg) {
         c->loop->activity++;
         c->got_error = 1;
-        c->http_status = lws_http_client_http_response(wsi);
+        if (!c->http_status) c->http_status = (int)lws_http_client_http_response(wsi);
         fws_client_on_conn_error(c, in ? (const char *)in : NULL);
       }
       return 0;
@@ -555,8 +569,9 @@ int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
       if (c->in_connect) c->destroyed_in_connect = 1;
       if (c->wsi == wsi) {
         c->wsi = NULL;
+        if (c->cfg) fws_client_probe_close(c, 0);
         /* Some lws failure paths end a wsi with no CLOSED or CONNECTION_ERROR callback. */
-        if (!c->in_connect && !c->next_addr && (c->state == FWS_CONN_CONNECTING || c->state == FWS_CONN_OPEN ||
+        if (!c->in_connect && !c->next_addr && !c->redirect_due && (c->state == FWS_CONN_CONNECTING || c->state == FWS_CONN_OPEN ||
                                c->state == FWS_CONN_CLOSING)) {
           if (c->user_closed) c->state = FWS_CONN_CLOSED;
           else if (c->cfg) fws_client_ended(c, "connection lost", 0, 1006, NULL, 0, 0);
@@ -566,6 +581,28 @@ int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         fws_conn_maybe_free(c);
       }
       return 0;
+
+    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:  /* the upgrade's answer, before lws judges it */
+      if (is_current(c, wsi) && c->cfg) {
+        fws_client_on_http_answer(c, wsi);
+        /* HTTP/1.0 cannot upgrade (RFC 6455 4.1); lws would take it */
+        if (c->http_status == 101 && !lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) &&
+            lws_hdr_total_length(wsi, WSI_TOKEN_HTTP1_0)) {
+          c->fail_kind = FWS_ERR_HANDSHAKE;
+          free(c->fail_msg);
+          c->fail_msg = strdup("handshake failed: the server answered HTTP/1.0 101 (an upgrade needs HTTP/1.1)");
+          return 1;
+        }
+      }
+      return 0;
+
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:  /* a refused upgrade's body */
+      if (is_current(c, wsi) && c->cfg) fws_client_on_http_body(c, in, len);
+      return 0;
+
+    case LWS_CALLBACK_CLIENT_HTTP_REDIRECT:
+      if (is_current(c, wsi) && c->cfg) return fws_client_on_redirect(c, in, (int)len);
+      return 1;
 
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
       return fws_server_confirm_upgrade(wsi);

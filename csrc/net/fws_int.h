@@ -47,6 +47,14 @@ struct fws_url {
   char *path;          /* path with query, at least "/" */
 };
 int fws_url_parse(const char *url, fws_url *out, char *err, size_t errlen);
+/* A redirect's Location (ws, wss, http, https, "//host/p", "/p" or a relative path) against base. */
+int fws_url_resolve(const fws_url *base, const char *location, fws_url *out, char *err,
+                    size_t errlen);
+int fws_url_same_origin(const fws_url *a, const fws_url *b);
+/* "ws://host:port/path" without the query, malloc'd; NULL when out of memory. */
+char *fws_url_text(const fws_url *u);
+/* "name[:port]" for the Host header and SNI, malloc'd. */
+char *fws_url_hostport(const fws_url *u);
 void fws_url_free(fws_url *u);
 int fws_is_numeric_host(const char *host);
 
@@ -121,6 +129,8 @@ struct fws_client_cfg {
   char **hnames, **hvalues;
   size_t nheaders;
   char *subprotocol;
+  int subprotocol_secret;
+  int follow_redirects, cross_origin;
   char *ca_file;
   int insecure;
   double connect_timeout;
@@ -155,6 +165,19 @@ struct fws_conn {
   char *peer_reason;
   size_t peer_reason_len;
   char *fail_msg;                 /* why the current attempt is being ended by us */
+  fws_err_kind fail_kind;         /* ... and the kind of its error event */
+  char *fail_detail;              /* the server's words for it (FWS_EV_ERROR detail), or NULL */
+  size_t fail_detail_len;
+  fws_url *target;                /* where this attempt goes after a redirect, NULL: cfg->url */
+  fws_url *pending;               /* a redirect accepted, taken when lws has ended the wsi */
+  char *target_hostport;
+  char *url_text;                 /* fws_conn_url: set by a followed redirect */
+  int redirects;                  /* followed in this attempt */
+  int probe_fd;                   /* a dup of the connecting socket, -1: none (fws_client.c) */
+  unsigned cross : 1,             /* this attempt left the first origin: no extra headers */
+      hs_sent : 1,                /* the upgrade request went out (the TCP/TLS part is done) */
+      tcp_refused : 1,            /* the socket closed before the TCP connect completed */
+      redirect_due : 1;           /* the sul starts the hop to target, not the connect timeout */
   char *subprotocol;              /* negotiated */
   fws_sendq q;
   size_t queue_limit;
@@ -252,7 +275,9 @@ fws_qev *fws_ev_push(fws_loop *loop, fws_conn *c, fws_event_kind kind, const cha
                      size_t len);
 fws_qev *fws_ev_push_owned(fws_loop *loop, fws_conn *c, fws_event_kind kind, char *buf,
                            size_t len);
-void fws_ev_error(fws_conn *c, int status, const char *fmt, ...);
+void fws_ev_error(fws_conn *c, fws_err_kind kind, int status, const char *fmt, ...);
+void fws_ev_fault(fws_conn *c, fws_err_kind kind, int status, const char *detail, size_t dlen,
+                  const char *msg);
 void fws_loop_wake(fws_loop *loop);
 double fws_random(fws_loop *loop);
 struct lws_vhost *fws_client_vhost(fws_loop *loop, int tls, const char *ca_file, char *err,
@@ -282,6 +307,10 @@ void fws_conn_finish(fws_conn *c, const char *err, int status, int code, const c
 
 /* fws_client.c */
 void fws_client_on_conn_error(fws_conn *c, const char *why);
+int fws_client_on_redirect(fws_conn *c, const char *loc, int status);
+void fws_client_on_http_answer(fws_conn *c, struct lws *wsi);
+void fws_client_on_http_body(fws_conn *c, const char *in, size_t len);
+void fws_client_probe_close(fws_conn *c, int judge);
 void fws_client_on_resolved(fws_job *j);
 void fws_client_sul(fws_conn *c);
 void fws_client_arm_timeout(fws_conn *c);
@@ -297,6 +326,10 @@ int fws_server_confirm_upgrade(struct lws *wsi);
 int fws_server_add_headers(struct lws *wsi, void *in);
 void fws_server_free_all(fws_loop *loop);
 void fws_server_unlink_peer(fws_conn *c);
+
+/* fws_tls.c: why a client's TLS handshake failed */
+void fws_tls_watch(void *ssl_ctx);
+int fws_tls_reason(struct lws *wsi, char *msg, size_t n);
 
 /* fws_timer.c */
 void fws_timer_free_all(fws_loop *loop);

@@ -225,18 +225,32 @@ fws_qev *fws_ev_push_owned(fws_loop *loop, fws_conn *c, fws_event_kind kind, cha
   return e;
 }
 
-void fws_ev_error(fws_conn *c, int status, const char *fmt, ...) {
+/* An error event: the message, then (after its NUL) the detail, both in the event's own block. */
+void fws_ev_fault(fws_conn *c, fws_err_kind kind, int status, const char *detail, size_t dlen,
+                  const char *msg) {
+  size_t mlen = strlen(msg);
+  fws_qev *e;
+  if (c->user_closed || c->loop->freeing) return;
+  if (!detail) dlen = 0;
+  if (dlen > FWS_DETAIL_MAX) dlen = FWS_DETAIL_MAX;
+  if (!(e = push(c->loop, c, FWS_EV_ERROR, mlen + 1 + dlen))) return;
+  memcpy(e + 1, msg, mlen);
+  if (dlen) memcpy((char *)(e + 1) + mlen + 1, detail, dlen);
+  e->ev.data = (const char *)(e + 1);
+  e->ev.len = mlen;
+  e->ev.detail = (const char *)(e + 1) + mlen + 1;
+  e->ev.detail_len = dlen;
+  e->ev.status = status;
+  e->ev.err = kind;
+}
+
+void fws_ev_error(fws_conn *c, fws_err_kind kind, int status, const char *fmt, ...) {
   char msg[320];
   va_list ap;
-  fws_qev *e;
-  int n;
   va_start(ap, fmt);
-  n = vsnprintf(msg, sizeof msg, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (n < 0) n = 0;
-  if ((size_t)n >= sizeof msg) n = sizeof msg - 1;
-  e = fws_ev_push(c->loop, c, FWS_EV_ERROR, msg, (size_t)n);
-  if (e) e->ev.status = status;
+  fws_ev_fault(c, kind, status, NULL, 0, msg);
 }
 
 static void free_event(fws_qev *e) {

@@ -47,17 +47,34 @@ typedef enum fws_event_kind {
   FWS_EV_PONG           /* keepalive answer arrived */
 } fws_event_kind;
 
+/* What an FWS_EV_ERROR is about: where the fault lies. */
+typedef enum fws_err_kind {
+  FWS_ERR_NETWORK,      /* name lookup, TCP connect, a connection lost, keepalive timeout */
+  FWS_ERR_TLS,          /* certificate, host name, a server that does not speak TLS */
+  FWS_ERR_HANDSHAKE,    /* the HTTP upgrade: refused (status), or an answer that is no upgrade */
+  FWS_ERR_REDIRECT,     /* a 3xx answer not followed: status, detail = Location without its query */
+  FWS_ERR_PROTOCOL,     /* the peer broke the WebSocket protocol after the upgrade */
+  FWS_ERR_LIMIT         /* one of our bounds: a message too big, a full queue, a timeout */
+} fws_err_kind;
+
 typedef struct fws_event {
   fws_event_kind kind;
   const char *data;     /* valid only during the callback */
   size_t len;
   int code;             /* CLOSE: close code (1005 when the peer gave none, 1006 abnormal, 1009 when
                            we closed for a message over max_message_size); RECONNECT: see above */
-  int status;           /* ERROR: HTTP status of a refused handshake, else 0 */
+  int status;           /* ERROR: HTTP status of a refused handshake or a redirect, else 0 */
+  fws_err_kind err;     /* ERROR: the kind of fault */
+  const char *detail;   /* ERROR: the server's own words (a refused handshake's body, printable
+                           characters only, at most FWS_DETAIL_MAX bytes), the Location of a
+                           redirect, or "" */
+  size_t detail_len;
   int binary;           /* DROPPED: whether the message was binary */
   int attempt;          /* RECONNECT */
   double delay;         /* RECONNECT: seconds until the attempt */
 } fws_event;
+
+#define FWS_DETAIL_MAX 300
 
 typedef void (*fws_conn_cb)(fws_conn *conn, const fws_event *ev, void *user);
 
@@ -83,6 +100,10 @@ typedef struct fws_conn_opts {
   const fws_header *headers;    /* extra request headers; values with CR or LF are refused */
   size_t nheaders;
   const char *subprotocol;      /* Sec-WebSocket-Protocol value, sent as is ("a, b" offers two) */
+  int subprotocol_secret;       /* 1: it carries a credential (never sent to another origin) */
+  int follow_redirects;         /* redirects followed per attempt; 0: a 3xx is an FWS_ERR_REDIRECT */
+  int cross_origin;             /* 1: follow redirects to another origin too, without the extra
+                                ** headers and without a secret subprotocol; never wss -> ws */
   const char *ca_file;          /* PEM file of trusted CAs, or NULL for the system store */
   int insecure;                 /* 1: do not verify the server certificate (explicit opt-out) */
                                 /* (wss to an IPv6 literal can only be verified with insecure=1:
@@ -146,6 +167,9 @@ void *fws_conn_user(const fws_conn *conn);
 void fws_conn_set_callback(fws_conn *conn, fws_conn_cb cb, void *user);
 /* Peer address as text ("127.0.0.1:50312", "[::1]:50312"; for a client the URL's host:port). */
 const char *fws_conn_peer(const fws_conn *conn);
+/* Where redirects led the current attempt, without the query (it may carry a key); NULL when the
+** attempt was not redirected. */
+const char *fws_conn_url(const fws_conn *conn);
 /* The subprotocol in force (client: the server's answer; peer: what accept chose), or NULL. */
 const char *fws_conn_subprotocol(const fws_conn *conn);
 

@@ -4,6 +4,7 @@
 */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -109,6 +110,75 @@ int fws_url_parse(const char *url, fws_url *out, char *err, size_t errlen) {
     }
   }
   return 0;
+}
+
+/* http(s) is how servers usually write a WebSocket redirect: the same thing for us. */
+static const char *ws_form(const char *loc, char *buf, size_t n) {
+  if (!strncasecmp(loc, "http://", 7)) snprintf(buf, n, "ws://%s", loc + 7);
+  else if (!strncasecmp(loc, "https://", 8)) snprintf(buf, n, "wss://%s", loc + 8);
+  else return loc;
+  return buf;
+}
+
+int fws_url_resolve(const fws_url *base, const char *loc, fws_url *out, char *err, size_t errlen) {
+  size_t n = strlen(loc) + 16;
+  char *buf, *tmp = NULL;
+  int r;
+  if (strlen(loc) > 4096) {
+    fws_set_err(err, errlen, "the Location is too long");
+    return -1;
+  }
+  if (!(buf = malloc(n + strlen(base->host) + strlen(base->path) + 16))) {
+    fws_set_err(err, errlen, "out of memory");
+    return -1;
+  }
+  if (loc[0] == '/' && loc[1] == '/') {  /* scheme-relative */
+    sprintf(buf, "%s:%s", base->tls ? "wss" : "ws", loc);
+  } else if (strstr(loc, "://") && strcspn(loc, "/?#") > (size_t)(strstr(loc, "://") - loc)) {
+    tmp = malloc(n);
+    if (!tmp) {
+      free(buf);
+      fws_set_err(err, errlen, "out of memory");
+      return -1;
+    }
+    strcpy(buf, ws_form(loc, tmp, n));
+  } else {  /* a path: absolute, or relative to the base path's folder */
+    int dirlen = 0;
+    const char *q = strchr(base->path, '?');
+    size_t plen = q ? (size_t)(q - base->path) : strlen(base->path);
+    if (loc[0] != '/') {
+      while (plen && base->path[plen - 1] != '/') plen--;
+      dirlen = (int)plen;
+    }
+    sprintf(buf, base->ipv6 ? "%s://[%s]:%d%.*s%s" : "%s://%s:%d%.*s%s", base->tls ? "wss" : "ws",
+            base->host, base->port, dirlen, base->path, loc);
+  }
+  r = fws_url_parse(buf, out, err, errlen);
+  free(tmp);
+  free(buf);
+  return r;
+}
+
+int fws_url_same_origin(const fws_url *a, const fws_url *b) {
+  return a->tls == b->tls && a->port == b->port && !strcasecmp(a->host, b->host);
+}
+
+char *fws_url_text(const fws_url *u) {
+  size_t n = strlen(u->host) + strlen(u->path) + 32, q = strcspn(u->path, "?");
+  char *t = malloc(n);
+  if (t)
+    snprintf(t, n, u->ipv6 ? "%s://[%s]:%d%.*s" : "%s://%s:%d%.*s", u->tls ? "wss" : "ws", u->host,
+             u->port, (int)q, u->path);
+  return t;
+}
+
+char *fws_url_hostport(const fws_url *u) {
+  size_t n = strlen(u->host) + 16;
+  char *t = malloc(n);
+  if (!t) return NULL;
+  if (u->port == (u->tls ? 443 : 80)) snprintf(t, n, u->ipv6 ? "[%s]" : "%s", u->host);
+  else snprintf(t, n, u->ipv6 ? "[%s]:%d" : "%s:%d", u->host, u->port);
+  return t;
 }
 
 void fws_url_free(fws_url *u) {

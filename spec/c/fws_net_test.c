@@ -667,7 +667,7 @@ static void t_close_early(void) {
   connect_to(loop, url, &r[3], &o);
   t0 = now_s();
   CHECK(fws_loop_run(loop, 5) == 1, "run ends");
-  CHECK(r[3].errors == 1 && strstr(r[3].err, "timeout"), "error '%s'", r[3].err);
+  CHECK(r[3].errors == 1 && strstr(r[3].err, "timed out"), "error '%s'", r[3].err);
   CHECK(r[3].closes == 1 && r[3].close_code == 1006, "close %d", r[3].close_code);
   CHECK(now_s() - t0 < 1.5, "timeout took %.2f s", now_s() - t0);
   fws_conn_release(r[3].conn);

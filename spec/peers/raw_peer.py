@@ -10,8 +10,9 @@ SERVER MODE   raw_peer.py server [options]
   then the handshake answer is written, then the script runs, then the connection is read until
   EOF (or --linger seconds), every frame reported.
   Options:
-    --status N        answer with this HTTP status instead of 101 (body: --body TEXT)
-    --location URL    add a Location header (for 3xx answers)
+    --status N        answer with this HTTP status instead of 101 (body: --body TEXT); a list
+                      "302,101" gives the status of each connection in turn (the last repeats)
+    --location URL    add a Location header (for 3xx answers); {port} stands for our own port
     --http10          answer "HTTP/1.0 101 ..."
     --bad-accept      a wrong Sec-WebSocket-Accept
     --no-upgrade      leave out the Upgrade header
@@ -286,11 +287,13 @@ def serve_one(sock, k, a, script, done):
         first, headers = got
         parts = first.split(" ")
         out({"event": "request", "conn": k, "target": parts[1] if len(parts) > 1 else "", "headers": headers})
-        if a.status != 101:
+        seq = [int(x) for x in str(a.status).split(",")]
+        status = seq[min(k, len(seq)) - 1]
+        if status != 101:
             body = (a.body or "").encode()
-            resp = "HTTP/1.1 %d Nope\r\nContent-Length: %d\r\nConnection: close\r\n" % (a.status, len(body))
+            resp = "HTTP/1.1 %d Nope\r\nContent-Length: %d\r\nConnection: close\r\n" % (status, len(body))
             if a.location:
-                resp += "Location: %s\r\n" % a.location
+                resp += "Location: %s\r\n" % a.location.replace("{port}", str(sock.getsockname()[1]))
             sock.sendall(resp.encode() + b"\r\n" + body)
             time.sleep(0.2)
             return
@@ -316,7 +319,7 @@ def serve_one(sock, k, a, script, done):
 
 
 def server_main(a, script):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls = socket.socket(socket.AF_INET6 if ":" in a.host else socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((a.host, a.port))
     ls.listen(64)
@@ -382,7 +385,7 @@ def main():
     s = sub.add_parser("server")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0)
-    s.add_argument("--status", type=int, default=101)
+    s.add_argument("--status", default="101")
     s.add_argument("--body")
     s.add_argument("--location")
     s.add_argument("--http10", action="store_true")
