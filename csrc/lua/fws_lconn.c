@@ -383,6 +383,19 @@ static void push_auth_message(lua_State *L, fws_lchannel *ch, int opts) {
   lua_settop(L, token);
 }
 
+/* A timeout option: seconds, or false for none (-1); absent: 0, the default. */
+double fws_lconn_opt_timeout(lua_State *L, int opts, const char *key) {
+  int t = lua_getfield(L, opts, key);
+  double v = 0;
+  if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) v = -1;
+  else if (t != LUA_TNIL) {
+    v = luaL_checknumber(L, -1);
+    if (v <= 0) luaL_error(L, "%s must be a positive number of seconds, or false for none", key);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
 /* follow_redirects = N (same origin only) or {max = N, cross_origin = true}. */
 static void read_redirects(lua_State *L, int opts, fws_conn_opts *o) {
   int t = lua_getfield(L, opts, "follow_redirects");
@@ -450,6 +463,10 @@ int fws_lconn_connect(lua_State *L) {
   else o.queue_limit = (size_t)luaL_optinteger(L, -1, 0);
   lua_pop(L, 1);
   read_reconnect(L, 2, &o.reconnect);
+  lua_getfield(L, 2, "queue_bytes");
+  o.queue_bytes = (size_t)luaL_optinteger(L, -1, 0);
+  lua_pop(L, 1);
+  o.message_timeout = fws_lconn_opt_timeout(L, 2, "message_timeout");
   lua_getfield(L, 2, "strict");
   int strict = lua_toboolean(L, -1);
   lua_pop(L, 1);
@@ -563,7 +580,10 @@ static int send_or_raise(lua_State *L, fws_lconn *c, int binary, const char *dat
     return luaL_error(L, "connection to %s is not open (%s): wait for open, or connect with queue = N", c->where,
                       state_name(c));
   case FWS_SEND_QUEUE_FULL: lua_pushnil(L); lua_pushstring(L, "queue full"); return 2;
-  case FWS_SEND_DROPPED: lua_pushnil(L); lua_pushstring(L, "dropped: the peer's queue is full"); return 2;
+  case FWS_SEND_DROPPED:
+    lua_pushnil(L);
+    lua_pushstring(L, c->peer ? "dropped: the peer's queue is full" : "dropped: the send queue is full");
+    return 2;
   case FWS_SEND_CLOSED: return luaL_error(L, "connection to %s is closed", c->where);
   default: return luaL_error(L, "out of memory sending to %s", c->where);
   }

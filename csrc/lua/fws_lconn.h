@@ -26,6 +26,8 @@ typedef struct fws_lconn {
 
 /* channel:connect(opts) */
 int fws_lconn_connect(lua_State *L);
+/* A timeout option of opts: its seconds, -1 for false (none), 0 when absent (the default). */
+double fws_lconn_opt_timeout(lua_State *L, int opts, const char *key);
 /* A server's new peer (uservalue gets the channel at ch_idx); the handle is pinned while live. */
 fws_lconn *fws_lconn_new_peer(lua_State *L, fws_lstate *s, int ch_idx, fws_conn *conn);
 /* The net callback of every connection (user = the fws_lconn). */

@@ -442,6 +442,15 @@ int fws_lserver_serve(lua_State *L) {
   o.ping_timeout = luaL_optnumber(L, -1, 0);
   lua_getfield(L, 2, "queue");
   o.peer_queue_limit = (size_t)luaL_optinteger(L, -1, 0);
+  lua_getfield(L, 2, "queue_bytes");
+  o.peer_queue_bytes = (size_t)luaL_optinteger(L, -1, 0);
+  lua_getfield(L, 2, "queue_total");
+  o.queue_total = (size_t)luaL_optinteger(L, -1, 0);
+  lua_getfield(L, 2, "max_peers");
+  o.max_peers = (int)luaL_optinteger(L, -1, 0);
+  lua_getfield(L, 2, "assembly_total");
+  o.assembly_total = (size_t)luaL_optinteger(L, -1, 0);
+  o.message_timeout = fws_lconn_opt_timeout(L, 2, "message_timeout");
   lua_getfield(L, 2, "base");
   const char *base = luaL_optstring(L, -1, "");
   lua_getfield(L, 2, "strict");

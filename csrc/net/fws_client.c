@@ -155,6 +155,8 @@ fws_conn *fws_conn_connect(fws_loop *loop, const fws_conn_opts *opts, fws_conn_c
   c->user = user;
   c->queue_limit = cfg->queue_limit;
   if (opts->max_message_size) c->max_message = opts->max_message_size;
+  c->queue_bytes = opts->queue_bytes ? opts->queue_bytes : FWS_DEFAULT_QUEUE_BYTES;
+  c->message_us = fws_message_us(opts->message_timeout);
   snprintf(c->peer_addr, sizeof c->peer_addr, "%s", cfg->hostport);
   start_attempt(c);
   fws_conn_set_alive(c, 1);

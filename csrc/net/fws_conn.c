@@ -42,15 +42,15 @@ static void conn_free(fws_conn *c) {
   if (c->prev) c->prev->next = c->next;
   else loop->conns = c->next;
   if (c->next) c->next->prev = c->prev;
-  fws_server_unlink_peer(c);
   if (c->cfg) fws_client_probe_close(c, 0);
   fws_sendq_clear(&c->q);
+  fws_conn_rx_reset(c);
+  fws_server_unlink_peer(c);
   if (c->cfg) fws_client_cfg_free(c->cfg);
   free(c->close_reason);
   free(c->peer_reason);
   free(c->fail_msg);
   free(c->subprotocol);
-  free(c->rx);
   free(c->addrs);
   free(c->fail_detail);
   free(c->url_text);
@@ -138,12 +138,20 @@ void fws_conn_flush(fws_loop *loop) {
   }
 }
 
+/* Would this message pass a bound of the queue? One message always goes, whatever its size. */
+static int over_bounds(const fws_conn *c, size_t len) {
+  if (!c->q.count) return 0;
+  if (c->q.bytes + len > c->queue_bytes || c->q.bytes + len < len) return 1;
+  return c->srv && c->srv->queued + len > c->srv->queue_total;
+}
+
 int fws_conn_send(fws_conn *c, int binary, const char *data, size_t len) {
   fws_msg *m;
   if (c->user_closed || c->state == FWS_CONN_CLOSED || c->state == FWS_CONN_CLOSING)
     return FWS_SEND_CLOSED;
   if (c->state == FWS_CONN_OPEN) {
-    if (c->srv && c->q.count >= c->queue_limit) {  /* a slow peer must not hold the others */
+    /* a slow peer must not hold the others, a peer that never reads not our memory */
+    if ((c->srv && c->q.count >= c->queue_limit) || over_bounds(c, len)) {
       fws_qev *e = fws_ev_push(c->loop, c, FWS_EV_DROPPED, data, len);
       if (e) e->ev.binary = binary != 0;
       return FWS_SEND_DROPPED;
@@ -155,6 +163,7 @@ int fws_conn_send(fws_conn *c, int binary, const char *data, size_t len) {
   }
   if (c->srv) return FWS_SEND_NOT_OPEN;  /* a peer still in its handshake */
   if (c->q.count >= c->queue_limit) return c->queue_limit ? FWS_SEND_QUEUE_FULL : FWS_SEND_NOT_OPEN;
+  if (over_bounds(c, len)) return FWS_SEND_QUEUE_FULL;
   if (!(m = fws_msg_new(binary, data, len))) return FWS_SEND_NOMEM;
   fws_sendq_push(&c->q, m);
   return FWS_SEND_OK;
@@ -201,9 +210,7 @@ void fws_conn_close(fws_conn *c, int code, const char *reason, size_t reason_len
       break;
   }
   if (c->state != FWS_CONN_CLOSING) fws_sendq_clear(&c->q);
-  free(c->rx);
-  c->rx = NULL;
-  c->rx_len = c->rx_cap = 0;
+  fws_conn_rx_reset(c);
   fws_conn_set_alive(c, 0);
 }
 
@@ -217,6 +224,7 @@ void fws_conn_release(fws_conn *c) {
 /* Each held message becomes a DROPPED event, but the first `keep` stay queued. */
 void fws_conn_drop_queue(fws_conn *c, size_t keep) {
   fws_sendq kept = {0};
+  kept.total = c->q.total;
   fws_msg *m;
   while ((m = fws_sendq_pop(&c->q))) {
     if (kept.count < keep) {
@@ -231,15 +239,33 @@ void fws_conn_drop_queue(fws_conn *c, size_t keep) {
   c->q.off = 0;  /* a half-sent message starts over on the next connection */
 }
 
+/* ---- incoming messages ---- */
+
+lws_usec_t fws_message_us(double seconds) {
+  if (seconds < 0) return 0;
+  return (lws_usec_t)((seconds > 0 ? seconds : FWS_DEFAULT_MESSAGE_SECS) * 1e6);
+}
+
+void fws_conn_rx_reset(fws_conn *c) {
+  if (c->srv) c->srv->rx_total -= c->rx_len;
+  free(c->rx);
+  c->rx = NULL;
+  c->rx_len = c->rx_cap = 0;
+  c->rx_started = 0;
+}
+
 /* ---- keepalive: our own sul, so a hang-up is known as one (lws' validity close is not) ---- */
 
 static void conn_sul_cb(lws_sorted_usec_list_t *sul);
+static void fault_close(fws_conn *c, struct lws *wsi, int code, const char *why);
 
 static void keepalive_schedule(fws_conn *c, lws_usec_t now) {
   lws_usec_t next = 0;
   if (c->ping_us) next = c->last_ping + c->ping_us;
   if (c->timeout_us && (!next || c->last_valid + c->timeout_us < next))
     next = c->last_valid + c->timeout_us;
+  if (c->rx_started && c->message_us && (!next || c->rx_started + c->message_us < next))
+    next = c->rx_started + c->message_us;
   if (!next) return;
   next -= now;
   if (next < 1000) next = 1000;
@@ -257,6 +283,12 @@ void fws_conn_keepalive_start(fws_conn *c, double interval, double timeout) {
 static void keepalive_fire(fws_conn *c) {
   lws_usec_t now = lws_now_usecs();
   if (!c->wsi) return;
+  if (c->rx_started && c->message_us && now - c->rx_started >= c->message_us) {
+    fws_ev_error(c, FWS_ERR_LIMIT, 0, "message too slow: not whole after %.3g s",
+                 (double)c->message_us / 1e6);
+    fault_close(c, c->wsi, 1008, "message too slow");
+    return;
+  }
   if (c->timeout_us && now - c->last_valid >= c->timeout_us) {
     c->hangup = 1;  /* fws_conn_on_closed reports it */
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
@@ -309,9 +341,7 @@ void fws_conn_on_open(fws_conn *c) {
 static void fault_close(fws_conn *c, struct lws *wsi, int code, const char *why) {
   size_t n = strlen(why);
   lws_sul_cancel(&c->sul);  /* no more keepalive */
-  free(c->rx);
-  c->rx = NULL;
-  c->rx_len = c->rx_cap = 0;
+  fws_conn_rx_reset(c);
   c->local_code = code;
   c->close_code = code;
   c->close_req = 1;
@@ -342,6 +372,17 @@ int fws_conn_on_rx(fws_conn *c, struct lws *wsi, const void *in, size_t len) {
     fws_ev_push(c->loop, c, c->rx_binary ? FWS_EV_BINARY : FWS_EV_TEXT, in, len);
     return 0;
   }
+  if (c->srv && c->srv->rx_total + len > c->srv->assembly_total) {
+    /* many peers each holding a big unfinished message would hold the server's memory */
+    fws_ev_error(c, FWS_ERR_LIMIT, 0, "server busy: its peers' unfinished messages would pass %zu bytes",
+                 c->srv->assembly_total);
+    fault_close(c, wsi, 1013, "server busy");
+    return 0;
+  }
+  if (!c->rx_started && c->message_us) {  /* a message in pieces: message_timeout to arrive whole */
+    c->rx_started = c->last_valid;
+    keepalive_schedule(c, c->last_valid);
+  }
   if (c->rx_len + len + 1 > c->rx_cap) {
     size_t cap = c->rx_cap ? c->rx_cap : 4096;
     char *nb;
@@ -356,12 +397,15 @@ int fws_conn_on_rx(fws_conn *c, struct lws *wsi, const void *in, size_t len) {
   }
   if (len) memcpy(c->rx + c->rx_len, in, len);
   c->rx_len += len;
+  if (c->srv) c->srv->rx_total += len;
   if (final) {  /* hand the buffer over to the event */
     char *buf = c->rx;
     size_t n = c->rx_len;
     buf[n] = '\0';
+    if (c->srv) c->srv->rx_total -= n;
     c->rx = NULL;
     c->rx_len = c->rx_cap = 0;
+    c->rx_started = 0;
     fws_ev_push_owned(c->loop, c, c->rx_binary ? FWS_EV_BINARY : FWS_EV_TEXT, buf, n);
   }
   return 0;
@@ -425,9 +469,7 @@ int fws_conn_ended(fws_conn *c) {
   lws_sul_cancel(&c->sul);
   c->ping_due = 0;
   c->close_req = 0;
-  free(c->rx);
-  c->rx = NULL;
-  c->rx_len = c->rx_cap = 0;
+  fws_conn_rx_reset(c);
   if (!c->user_closed) return 0;
   c->state = FWS_CONN_CLOSED;
   fws_sendq_clear(&c->q);
@@ -569,6 +611,10 @@ int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
       if (c->in_connect) c->destroyed_in_connect = 1;
       if (c->wsi == wsi) {
         c->wsi = NULL;
+        if (c->peer_counted && c->srv) {  /* max_peers counts live sockets */
+          c->peer_counted = 0;
+          c->srv->npeers--;
+        }
         if (c->cfg) fws_client_probe_close(c, 0);
         /* Some lws failure paths end a wsi with no CLOSED or CONNECTION_ERROR callback. */
         if (!c->in_connect && !c->next_addr && !c->redirect_due && (c->state == FWS_CONN_CONNECTING || c->state == FWS_CONN_OPEN ||

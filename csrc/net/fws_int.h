@@ -16,6 +16,12 @@
 
 #define FWS_DEFAULT_MAX_MESSAGE (16u * 1024u * 1024u)
 #define FWS_DEFAULT_PEER_QUEUE 1024
+#define FWS_DEFAULT_QUEUE_BYTES (16u * 1024u * 1024u)      /* a client's send queue */
+#define FWS_DEFAULT_PEER_QUEUE_BYTES (16u * 1024u * 1024u) /* one server peer's */
+#define FWS_DEFAULT_QUEUE_TOTAL (256u * 1024u * 1024u)     /* all of a server's peers' */
+#define FWS_DEFAULT_ASSEMBLY_TOTAL (256u * 1024u * 1024u)  /* unfinished messages, per server */
+#define FWS_DEFAULT_MAX_PEERS 10000
+#define FWS_DEFAULT_MESSAGE_SECS 60.0
 #define FWS_FRAG_SIZE (64u * 1024u)   /* one WRITEABLE writes at most this much of a message */
 #define FWS_BURST_MSGS 32             /* whole small messages written by one WRITEABLE */
 #define FWS_BURST_BYTES (16u * 1024u) /* ... up to about this many bytes */
@@ -68,6 +74,8 @@ struct fws_msg {
 typedef struct fws_sendq {
   fws_msg *head, *tail;
   size_t count;
+  size_t bytes;        /* payload bytes queued */
+  size_t *total;       /* also counted here (a server's peers together), or NULL */
   size_t off;          /* bytes of head already written (fragmented send) */
 } fws_sendq;
 fws_msg *fws_msg_new(int binary, const char *data, size_t len);
@@ -151,7 +159,7 @@ struct fws_conn {
   void *user;
   fws_conn_state state;
   unsigned released : 1, user_closed : 1, close_req : 1, kill_req : 1, hangup : 1,
-      peer_close : 1, in_connect : 1, destroyed_in_connect : 1, rx_binary : 1, ping_due : 1,
+      peer_close : 1, in_connect : 1, peer_counted : 1, destroyed_in_connect : 1, rx_binary : 1, ping_due : 1,
       counted : 1, got_error : 1, established : 1, flush_pending : 1;
   int close_code;                 /* ours, sent when close_req */
   int local_code;                 /* close code we initiated for a fault (1009) */
@@ -181,9 +189,12 @@ struct fws_conn {
   char *subprotocol;              /* negotiated */
   fws_sendq q;
   size_t queue_limit;
+  size_t queue_bytes;             /* cap of q.bytes (fws_conn_send) */
   char *rx;
   size_t rx_len, rx_cap;
   size_t max_message;
+  lws_usec_t message_us;          /* longest a message may take to arrive whole, 0: no limit */
+  lws_usec_t rx_started;          /* when the message being assembled began */
   lws_sorted_usec_list_t sul;     /* connect timeout / keepalive / reconnect delay */
   lws_usec_t last_valid, last_ping;
   lws_usec_t ping_us, timeout_us;
@@ -206,6 +217,11 @@ struct fws_server {
   fws_conn *peers;
   size_t max_message;
   size_t peer_queue_limit;
+  size_t peer_queue_bytes;
+  size_t queued, queue_total;     /* payload bytes queued for all peers, and its cap */
+  size_t rx_total, assembly_total; /* bytes of unfinished incoming messages, and its cap */
+  int npeers, max_peers;          /* peers whose wsi lives */
+  lws_usec_t message_us;
   double ping_interval, ping_timeout;
   int port;
   unsigned released : 1, closed : 1;
@@ -287,6 +303,8 @@ int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 void fws_set_err(char *err, size_t errlen, const char *fmt, ...);
 
 /* fws_conn.c: shared by clients and peers */
+lws_usec_t fws_message_us(double seconds);   /* message_timeout: 0 the default, < 0 none */
+void fws_conn_rx_reset(fws_conn *c);         /* drops a message half assembled */
 fws_conn *fws_conn_alloc(fws_loop *loop);
 void fws_conn_maybe_free(fws_conn *c);
 void fws_conn_set_alive(fws_conn *c, int alive);

@@ -119,6 +119,11 @@ typedef struct fws_conn_opts {
                                 ** the next one; the rest, and all held when the conn ends for
                                 ** good, come back as FWS_EV_DROPPED events. */
   fws_reconnect reconnect;
+  size_t queue_bytes;           /* payload bytes queued before a send is refused (while open:
+                                ** FWS_SEND_DROPPED and an FWS_EV_DROPPED event; before: FWS_SEND_QUEUE_FULL);
+                                ** a message to an empty queue always goes. 0: 16 MiB */
+  double message_timeout;       /* seconds from an incoming message's first byte to its last; a
+                                ** slower one closes with 1008. 0: 60, < 0: no limit */
 } fws_conn_opts;
 
 /* Return codes of fws_conn_send. FWS_SEND_DROPPED: a server peer's queue is at
@@ -215,6 +220,12 @@ typedef struct fws_server_opts {
   double ping_interval;
   double ping_timeout;
   size_t peer_queue_limit;      /* per-peer outgoing messages queued before DROPPED; 0: 1024 */
+  size_t peer_queue_bytes;      /* ... and their payload bytes; 0: 16 MiB (one message always goes) */
+  size_t queue_total;           /* payload bytes queued for all peers together; 0: 256 MiB */
+  int max_peers;                /* peers at once; more upgrades are refused with 503; 0: 10000 */
+  size_t assembly_total;        /* bytes of unfinished incoming messages of all peers together: the
+                                ** peer that would pass it is closed with 1013; 0: 256 MiB */
+  double message_timeout;       /* as for clients; 0: 60, < 0: no limit */
 } fws_server_opts;
 
 fws_server *fws_server_listen(fws_loop *loop, const fws_server_opts *opts, fws_accept_cb cb,

@@ -29,6 +29,8 @@ void fws_sendq_push(fws_sendq *q, fws_msg *m) {
   else q->head = m;
   q->tail = m;
   q->count++;
+  q->bytes += m->len;
+  if (q->total) *q->total += m->len;
 }
 
 fws_msg *fws_sendq_pop(fws_sendq *q) {
@@ -37,6 +39,8 @@ fws_msg *fws_sendq_pop(fws_sendq *q) {
   q->head = m->next;
   if (!q->head) q->tail = NULL;
   q->count--;
+  q->bytes -= m->len;
+  if (q->total) *q->total -= m->len;
   q->off = 0;
   m->next = NULL;
   return m;

@@ -280,6 +280,7 @@ int fws_server_confirm_upgrade(struct lws *wsi) {
   memset(&acc, 0, sizeof acc);
   if (!s || s->closed) return refuse(wsi, 503, "server closing");
   s->loop->activity++;
+  if (s->npeers >= s->max_peers) return refuse(wsi, 503, "server full: too many connections");
   req.wsi = wsi;
   req.target = build_target(wsi);
   req.protocols = copy_token(wsi, WSI_TOKEN_PROTOCOL);
@@ -298,6 +299,9 @@ int fws_server_confirm_upgrade(struct lws *wsi) {
   peer->state = FWS_CONN_CONNECTING;
   peer->max_message = s->max_message;
   peer->queue_limit = s->peer_queue_limit;
+  peer->queue_bytes = s->peer_queue_bytes;
+  peer->q.total = &s->queued;
+  peer->message_us = s->message_us;
   peer_name(wsi, peer->peer_addr, sizeof peer->peer_addr);
   if (s->cb) {
     s->cb(s, peer, &req, &acc, s->user);
@@ -324,6 +328,8 @@ int fws_server_confirm_upgrade(struct lws *wsi) {
     strcpy(s->pname, FWS_PNAME);  /* lws will refuse this list itself */
   request_free(&req);
   peer->wsi = wsi;
+  peer->peer_counted = 1;
+  s->npeers++;
   lws_set_opaque_user_data(wsi, peer);
   peer->snext = s->peers;
   if (peer->snext) peer->snext->sprev = peer;
@@ -383,6 +389,11 @@ fws_server *fws_server_listen(fws_loop *loop, const fws_server_opts *o, fws_acce
   s->user = user;
   s->max_message = o->max_message_size ? o->max_message_size : FWS_DEFAULT_MAX_MESSAGE;
   s->peer_queue_limit = o->peer_queue_limit ? o->peer_queue_limit : FWS_DEFAULT_PEER_QUEUE;
+  s->peer_queue_bytes = o->peer_queue_bytes ? o->peer_queue_bytes : FWS_DEFAULT_PEER_QUEUE_BYTES;
+  s->queue_total = o->queue_total ? o->queue_total : FWS_DEFAULT_QUEUE_TOTAL;
+  s->assembly_total = o->assembly_total ? o->assembly_total : FWS_DEFAULT_ASSEMBLY_TOTAL;
+  s->max_peers = o->max_peers > 0 ? o->max_peers : FWS_DEFAULT_MAX_PEERS;
+  s->message_us = fws_message_us(o->message_timeout);
   s->ping_interval = o->ping_interval;
   s->ping_timeout = o->ping_timeout;
   strcpy(s->pname, FWS_PNAME);
@@ -422,6 +433,16 @@ int fws_server_port(const fws_server *s) { return s->port; }
 void fws_server_unlink_peer(fws_conn *c) {
   fws_server *s = c->srv;
   if (!s) return;
+  /* what it holds leaves the server's totals with it */
+  if (c->q.total == &s->queued) {
+    s->queued -= c->q.bytes;
+    c->q.total = NULL;
+  }
+  s->rx_total -= c->rx_len;
+  if (c->peer_counted) {
+    c->peer_counted = 0;
+    s->npeers--;
+  }
   if (c->sprev) c->sprev->snext = c->snext;
   else if (s->peers == c) s->peers = c->snext;
   if (c->snext) c->snext->sprev = c->sprev;
