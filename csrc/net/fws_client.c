@@ -1,18 +1,17 @@
 /*
-** fws_client.c: client connections: options, resolve-then-connect, handshake headers, the
-** reasons a connection failed, and reconnect with backoff.
+** fws_client.c: client connections: options, resolve-then-connect, the upgrade request and the
+** judging of its answer (RFC 6455 4.1-4.2), redirects, the reasons an attempt failed, and
+** reconnect with backoff.
 **
-** One attempt: RESOLVING (names only, off-thread) -> CONNECTING (lws, with our connect
-** timeout) -> OPEN. When it ends, fws_client_ended either schedules the next attempt (WAITING,
-** a RECONNECT event) or reports the end for good (ERROR?, DROPPED*, CLOSE).
+** One attempt: RESOLVING (names only, off-thread) -> CONNECTING (an lws raw socket: TCP, then
+** our TLS, then our upgrade request, all under the connect timeout) -> OPEN. When it ends,
+** fws_client_ended either schedules the next attempt (WAITING, a RECONNECT event) or reports the
+** end for good (ERROR?, DROPPED*, CLOSE).
 */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE /* struct tcp_info */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,7 +140,7 @@ fws_conn *fws_conn_connect(fws_loop *loop, const fws_conn_opts *opts, fws_conn_c
   }
   if (!(cfg = make_cfg(opts, err, errlen))) return NULL;
   /* A bad ca_file is an option error: find it now, not on every attempt. */
-  if (cfg->url.tls && !fws_client_vhost(loop, 1, cfg->ca_file, err, errlen)) {
+  if (cfg->url.tls && fws_tlscli_check_ca(loop, cfg->ca_file, err, errlen)) {
     fws_client_cfg_free(cfg);
     return NULL;
   }
@@ -180,33 +179,27 @@ static void do_connect(fws_conn *c, const char *addr) {
   const fws_url *u = cur_url(c);
   struct lws_client_connect_info i;
   struct lws *w;
-  char err[160];
+  char err[1];
   memset(&i, 0, sizeof i);
   i.context = c->loop->ctx;
-  i.vhost = fws_client_vhost(c->loop, u->tls, u->tls ? cfg->ca_file : NULL, err, sizeof err);
-  if (!i.vhost) {
-    c->fail_kind = FWS_ERR_TLS;
-    fws_client_ended(c, err, 0, 1006, NULL, 0, 0);
-    return;
-  }
+  (void)err;
+  i.vhost = c->loop->clivh;
   i.address = addr;
   i.port = u->port;
-  i.path = u->path;
+  i.path = "/";
   i.host = c->target ? c->target_hostport : cfg->hostport;
-  /* a key carried as the subprotocol never goes to another origin */
-  i.protocol = c->cross && cfg->subprotocol_secret ? NULL : cfg->subprotocol;
-  i.ietf_version_or_minus_one = -1;
+  i.method = "RAW";  /* a socket: the upgrade is ours (fws_client_send_request) */
   i.local_protocol_name = "fws";
   i.opaque_user_data = c;
   i.retry_and_idle_policy = fws_retry_policy();
   i.pwsi = &c->wsi;
-  if (u->tls) {
-    i.ssl_connection = LCCSCF_USE_SSL;
-    if (cfg->insecure)
-      i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                          LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-  }
   c->state = FWS_CONN_CONNECTING;
+  c->phase = FWS_PH_TCP;
+  if (c->head) {  /* the answer of a socket before this one (a redirect) */
+    fws_http_free(c->head);
+    free(c->head);
+    c->head = NULL;
+  }
   c->in_connect = 1;
   c->destroyed_in_connect = 0;
   c->got_error = 0;
@@ -263,7 +256,7 @@ static void begin(fws_conn *c) {
 
 /* Each attempt starts from the configured URL: a redirect holds for the attempt it came in. */
 static void start_attempt(fws_conn *c) {
-  c->tls_err = 0;
+  c->tls_cert = 0;
   c->http_status = 0;
   c->hangup = 0;
   c->peer_close = 0;
@@ -296,14 +289,12 @@ static void start_attempt(fws_conn *c) {
 }
 
 /*
-** A 3xx answer (inside lws: loc is the Location, status its code). We never let lws follow it:
-** lws would resolve a name on the loop's thread, keep every header, the subprotocol included,
-** for any host, and the application would not know. Refused unless follow_redirects allows it;
-** to another origin only with cross_origin, and then without the extra headers (credentials,
-** declared and custom ones) and without a subprotocol that carries a key. Returns 1 (lws then
-** ends this wsi: CONNECTION_ERROR); a hop to follow is taken from fws_client_on_conn_error.
+** A 3xx answer (loc is the Location, status its code). Refused unless follow_redirects allows
+** it; to another origin only with cross_origin, and then without the extra headers (credentials,
+** declared and custom ones) and without a subprotocol that carries a key; never wss -> ws.
+** A hop accepted waits in c->pending until this socket is gone (fws_client_on_conn_error).
 */
-int fws_client_on_redirect(fws_conn *c, const char *loc, int status) {
+static void on_redirect(fws_conn *c, const char *loc, int status) {
   fws_client_cfg *cfg = c->cfg;
   const fws_url *cur = cur_url(c);
   fws_url *next = calloc(1, sizeof *next);
@@ -312,13 +303,13 @@ int fws_client_on_redirect(fws_conn *c, const char *loc, int status) {
   c->fail_kind = FWS_ERR_REDIRECT;
   if (!next) {
     set_fail(c, "out of memory");
-    return 1;
+    return;
   }
   if (fws_url_resolve(cur, loc ? loc : "", next, err, sizeof err)) {
     free(next);
     snprintf(msg, sizeof msg, "redirect refused: HTTP %d with an unusable Location (%s)", status, err);
     set_fail(c, msg);
-    return 1;
+    return;
   }
   shown = fws_url_text(next);  /* never the query: it may carry a key */
   set_detail(c, shown, shown ? strlen(shown) : 0);
@@ -339,14 +330,13 @@ int fws_client_on_redirect(fws_conn *c, const char *loc, int status) {
     fws_url_free(next);
     free(next);
     set_fail(c, msg);
-    return 1;
+    return;
   }
   if (c->pending) {
     fws_url_free(c->pending);
     free(c->pending);
   }
   c->pending = next;
-  return 1;
 }
 
 /* Takes the hop fws_client_on_redirect accepted: the same attempt goes on at the new URL. */
@@ -409,45 +399,9 @@ void fws_client_on_resolved(fws_job *j) {
   do_connect(c, c->addrs[0]);
 }
 
-/* lws' words for an upgrade answer it did not take, as a user can act on them. */
-static const struct {
-  const char *lws, *ours;
-} hs_reasons[] = {
-    {"HS: ACCEPT missing", "the answer has no Sec-WebSocket-Accept"},
-    {"HS: Accept hash wrong", "the answer's Sec-WebSocket-Accept does not match the key sent"},
-    {"HS: UPGRADE missing", "the answer has no Upgrade header"},
-    {"HS: Upgrade to something other than websocket", "the answer upgrades to something other than websocket"},
-    {"HS: UPGRADE malformed", "the answer's Connection header does not say Upgrade"},
-    {"HS: URI missing", "the answer is not HTTP"},
-    {"HS: :status missing", "the answer is not HTTP"},
-    {"problems parsing header", "the answer's headers do not parse"},
-    {"Peer hung up", "the server closed the connection without answering the upgrade"},
-    {"HS: EXT: unknown ext", "the server answered with an extension that was not offered"},
-    {"HS: EXT: Rejects server options", "the server answered with extension options that were not offered"},
-};
-
-/* When fws_tls.c saw nothing telling: what OpenSSL left in its queue, if anything, then cleared. */
-static void tls_reason(char *msg, size_t n, const char *why) {
-  unsigned long e = ERR_peek_last_error();
-  int r = ERR_GET_REASON(e);
-  ERR_clear_error();
-  if (r == SSL_R_WRONG_VERSION_NUMBER || r == SSL_R_PACKET_LENGTH_TOO_LONG || r == SSL_R_RECORD_LENGTH_MISMATCH ||
-      r == SSL_R_HTTP_REQUEST || r == SSL_R_UNEXPECTED_MESSAGE || r == SSL_R_UNEXPECTED_RECORD)
-    snprintf(msg, n, "TLS handshake failed: the server does not speak TLS (a plain ws:// server?)");
-  else if (e && ERR_reason_error_string(e))
-    snprintf(msg, n, "TLS handshake failed: %s", ERR_reason_error_string(e));
-  else if (!strncmp(why, "connect SYSCALL", 15))
-    snprintf(msg, n, "TLS handshake failed: the server closed the connection");
-  else if (strstr(why, "waiting SSL"))
-    snprintf(msg, n, "TLS handshake failed: the server did not answer it (timed out; a plain ws:// server?)");
-  else
-    snprintf(msg, n, "TLS handshake failed");
-}
-
 void fws_client_on_conn_error(fws_conn *c, const char *why) {
-  char msg[FWS_DETAIL_MAX + 128];
+  char msg[FWS_DETAIL_MAX + 160];
   const char *where = c->peer_addr;
-  size_t i;
   if (!why) why = "";
   fws_client_probe_close(c, 1);
   if (c->pending && !c->user_closed) {  /* a redirect to follow */
@@ -456,78 +410,135 @@ void fws_client_on_conn_error(fws_conn *c, const char *why) {
   }
   /* A plain connect failure with more addresses of the name left: try the next one (from a
   ** timer: this runs inside the dying wsi's callback). */
-  if (!c->user_closed && !c->tls_err && !c->fail_msg && !c->http_status && !c->hs_sent &&
-      c->addr_idx + 1 < c->naddrs) {
+  if (!c->user_closed && !c->fail_msg && !c->http_status && !c->hs_sent && c->addr_idx + 1 < c->naddrs) {
     lws_sul_cancel(&c->sul);
     c->addr_idx++;
     c->next_addr = 1;
     fws_client_arm_retry(c, 0.0);
     return;
   }
-  if (c->tls_err) {
-    c->fail_kind = FWS_ERR_TLS;
-    snprintf(msg, sizeof msg, "certificate verify failed: %s", X509_verify_cert_error_string(c->tls_err));
-    ERR_clear_error();
-  } else if (c->fail_msg) {
+  if (c->fail_msg) {
     snprintf(msg, sizeof msg, "%s", c->fail_msg);
-  } else if (!strncmp(why, "connect SSL", 11) || !strncmp(why, "connect SYSCALL", 15) ||
-             strstr(why, "waiting SSL")) {
-    c->fail_kind = FWS_ERR_TLS;
-    if (!fws_tls_reason(c->wsi, msg, sizeof msg)) tls_reason(msg, sizeof msg, why);
   } else if (c->http_status && c->http_status != 101) {
     c->fail_kind = FWS_ERR_HANDSHAKE;
     if (c->fail_detail_len)
       snprintf(msg, sizeof msg, "handshake refused: HTTP %d: %s", c->http_status, c->fail_detail);
     else
       snprintf(msg, sizeof msg, "handshake refused: HTTP %d", c->http_status);
-  } else if (c->http_status == 101 || !strncmp(why, "HS:", 3) || c->hs_sent) {
-    const char *ours = NULL;
+  } else if (c->phase == FWS_PH_TLS) {
+    c->fail_kind = FWS_ERR_TLS;
+    snprintf(msg, sizeof msg, "TLS handshake failed: the server closed the connection");
+  } else if (c->phase == FWS_PH_HTTP) {
     c->fail_kind = FWS_ERR_HANDSHAKE;
-    for (i = 0; i < sizeof hs_reasons / sizeof *hs_reasons; i++)
-      if (!strcmp(why, hs_reasons[i].lws)) ours = hs_reasons[i].ours;
-    if (!strcmp(why, "HS: PROTOCOL malformed") || !strcmp(why, "ws protocol no match"))
-      snprintf(msg, sizeof msg, "handshake failed: subprotocol mismatch: offered %s, the server answered %s",
-               c->cfg->subprotocol && !c->cfg->subprotocol_secret ? c->cfg->subprotocol : "(a key)",
-               c->subprotocol ? c->subprotocol : "none");
-    else
-      snprintf(msg, sizeof msg, "handshake failed: %s", ours ? ours : (!strncmp(why, "HS: ", 4) ? why + 4 : why));
-  } else if (c->tcp_refused || !strcmp(why, "Unable to connect")) {
-    snprintf(msg, sizeof msg, "connect failed: %s (%s)", c->tcp_refused ? "connection refused" : "cannot reach the server",
-             where);
+    snprintf(msg, sizeof msg, "handshake failed: the server closed the connection without answering the upgrade");
+  } else if (c->tcp_refused) {
+    snprintf(msg, sizeof msg, "connect failed: connection refused (%s)", where);
   } else {
-    snprintf(msg, sizeof msg, "connect failed: %.200s (%s)", *why ? why : "unknown reason", where);
+    snprintf(msg, sizeof msg, "connect failed: %s (%s)",
+             !*why || !strcmp(why, "Unable to connect") ? "cannot reach the server" : why, where);
   }
+  c->phase = FWS_PH_NONE;
   fws_client_ended(c, msg, c->http_status, 1006, NULL, 0, 0);
 }
 
-/* The upgrade answer's headers are in (inside lws, before it judges them). Remembers the status
-** and the subprotocol answered; refuses HTTP/1.0; a refusal's body is read for its reason. */
-void fws_client_on_http_answer(fws_conn *c, struct lws *wsi) {
-  int n = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL);
-  c->http_status = (int)lws_http_client_http_response(wsi);
-  free(c->subprotocol);
-  c->subprotocol = NULL;
-  if (n > 0 && (c->subprotocol = malloc((size_t)n + 1)) &&
-      lws_hdr_copy(wsi, c->subprotocol, n + 1, WSI_TOKEN_PROTOCOL) < 0) {
-    free(c->subprotocol);
-    c->subprotocol = NULL;
+/* Fails the attempt during its handshake: the socket closes, fws_client_on_conn_error reports. */
+static int hs_fail(fws_conn *c, fws_err_kind kind, const char *fmt, ...) {
+  char msg[FWS_DETAIL_MAX + 160];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (!c->fail_msg) {
+    c->fail_kind = kind;
+    set_fail(c, msg);
   }
-  if (c->http_status != 101) {
-    char b[LWS_PRE + 512], *p = b + LWS_PRE;
-    int len = (int)sizeof b - LWS_PRE;
-    c->fail_kind = FWS_ERR_HANDSHAKE;
-    /* what already came with the headers: fws_client_on_http_body gets it */
-    (void)lws_http_client_read(wsi, &p, &len);
+  c->phase = FWS_PH_DONE;
+  return -1;
+}
+
+/* ---- the upgrade request ---- */
+
+static int put(char **p, char *end, const char *fmt, ...) {
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(*p, (size_t)(end - *p), fmt, ap);
+  va_end(ap);
+  if (n < 0 || n >= end - *p) return -1;
+  *p += n;
+  return 0;
+}
+
+void fws_client_send_request(fws_conn *c, struct lws *wsi) {
+  fws_client_cfg *cfg = c->cfg;
+  const fws_url *u = cur_url(c);
+  const char *sp = c->cross && cfg->subprotocol_secret ? NULL : cfg->subprotocol;
+  unsigned char raw[16];
+  size_t need = strlen(u->path) + strlen(c->target ? c->target_hostport : cfg->hostport) + 256 +
+                (sp ? strlen(sp) : 0), i;
+  char *buf, *p, *end;
+  if (!c->cross)  /* another origin gets none of the extra headers: they may carry credentials */
+    for (i = 0; i < cfg->nheaders; i++) need += strlen(cfg->hnames[i]) + strlen(cfg->hvalues[i]) + 4;
+  if (fws_frame_key(c->loop, raw) || fws_frame_key(c->loop, raw + 4) || fws_frame_key(c->loop, raw + 8) ||
+      fws_frame_key(c->loop, raw + 12)) {
+    hs_fail(c, FWS_ERR_NETWORK, "no random bytes for the handshake key");
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return;
+  }
+  fws_http_key(raw, c->key);
+  if (!(buf = malloc(LWS_PRE + need))) {
+    hs_fail(c, FWS_ERR_NETWORK, "out of memory");
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return;
+  }
+  p = buf + LWS_PRE;
+  end = p + need;
+  put(&p, end, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n",
+      u->path, c->target ? c->target_hostport : cfg->hostport, c->key);
+  if (sp) put(&p, end, "Sec-WebSocket-Protocol: %s\r\n", sp);
+  if (!c->cross)
+    for (i = 0; i < cfg->nheaders; i++) put(&p, end, "%s %s\r\n", cfg->hnames[i], cfg->hvalues[i]);
+  put(&p, end, "\r\n");
+  c->phase = FWS_PH_HTTP;
+  if (fws_conn_write(c, wsi, (unsigned char *)buf + LWS_PRE, (size_t)(p - (buf + LWS_PRE)))) {
+    hs_fail(c, FWS_ERR_NETWORK, "cannot send the upgrade request");
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  }
+  free(buf);
+}
+
+/* The TCP connect is done: TLS first if wss, else the upgrade request. */
+void fws_client_on_connected(fws_conn *c, struct lws *wsi) {
+  const fws_url *u = cur_url(c);
+  char err[160];
+  c->hs_sent = 1;
+  fws_client_probe_close(c, 0); /* connected: it must not hold the socket open */
+  if (!u->tls) {
+    fws_client_send_request(c, wsi);
+    return;
+  }
+  c->phase = FWS_PH_TLS;
+  if (!(c->tls = fws_tlscli_new(c->loop, u->host, c->cfg->ca_file, c->cfg->insecure, err, sizeof err))) {
+    hs_fail(c, FWS_ERR_TLS, "%s", err);
+    return;
+  }
+  if (fws_tlscli_start(c->tls) || fws_conn_write(c, wsi, NULL, 0)) {
+    int cert = 0;
+    hs_fail(c, FWS_ERR_TLS, "%s", fws_tlscli_error(c->tls, &cert));
+    c->tls_cert = cert != 0;
   }
 }
 
+/* ---- the answer ---- */
+
 /* A refused upgrade's body: printable characters, runs of white space as one, cut short. */
-void fws_client_on_http_body(fws_conn *c, const char *in, size_t len) {
+static void add_body(fws_conn *c, const unsigned char *in, size_t len) {
   char buf[FWS_DETAIL_MAX];
   size_t n = c->fail_detail_len, i;
   if (n) memcpy(buf, c->fail_detail, n);
   for (i = 0; i < len && n < sizeof buf; i++) {
-    unsigned char ch = (unsigned char)in[i];
+    unsigned char ch = in[i];
     if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
       if (n && buf[n - 1] != ' ') buf[n++] = ' ';
     } else {
@@ -538,9 +549,103 @@ void fws_client_on_http_body(fws_conn *c, const char *in, size_t len) {
   set_detail(c, buf, n);
 }
 
-/* Closes our reference to the attempt's socket (do_connect), first reading whether
-** the TCP connect was refused: lws read and cleared SO_ERROR already, but a socket whose connect
-** was answered by a reset is left in TCP_CLOSE without ever having been established. */
+/* Is `want` one of the comma separated names in list? */
+static int listed(const char *list, const char *want) {
+  size_t wl = strlen(want);
+  const char *p = list;
+  while (p && *p) {
+    size_t n;
+    while (*p == ' ' || *p == '\t' || *p == ',') p++;
+    n = strcspn(p, ",");
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+    if (n == wl && !strncmp(p, want, n)) return 1;
+    p += strcspn(p, ",");
+  }
+  return 0;
+}
+
+/* The whole head of the answer is in c->head: open, follow, or fail. rest: what came after it. */
+static int judge_answer(fws_conn *c, unsigned char *rest, size_t nrest) {
+  fws_http_head *h = c->head;
+  fws_client_cfg *cfg = c->cfg;
+  const char *sp = c->cross && cfg->subprotocol_secret ? NULL : cfg->subprotocol, *v;
+  char err[160], want[29];
+  if (fws_http_parse(h, 1, err, sizeof err)) return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: %s", err);
+  c->http_status = h->status;
+  if (h->status >= 300 && h->status < 400 && h->status != 304) {
+    v = fws_http_get(h, "Location");
+    if (!v) return hs_fail(c, FWS_ERR_REDIRECT, "redirect refused: HTTP %d with no Location", h->status);
+    on_redirect(c, v, h->status);
+    c->phase = FWS_PH_DONE;
+    return -1;  /* fws_client_on_conn_error follows it, or reports it */
+  }
+  if (h->status != 101) {  /* refused: its body says why, if it comes soon */
+    const char *cl = fws_http_get(h, "Content-Length");
+    c->fail_kind = FWS_ERR_HANDSHAKE;
+    c->body_want = cl ? (size_t)strtoul(cl, NULL, 10) : FWS_DETAIL_MAX;
+    if (c->body_want > FWS_DETAIL_MAX) c->body_want = FWS_DETAIL_MAX;
+    c->phase = FWS_PH_BODY;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_BODY_WAIT_SECS);
+    return fws_client_on_bytes(c, rest, nrest);
+  }
+  /* 101: every part of it must be right (RFC 6455 4.1, the client's checks) */
+  if (h->minor != 1)
+    return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: the server answered HTTP/1.0 101 (an upgrade needs HTTP/1.1)");
+  if (!fws_http_get(h, "Upgrade"))
+    return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: the answer has no Upgrade header");
+  if (!fws_http_has_token(h, "Upgrade", "websocket"))
+    return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: the answer upgrades to something other than websocket");
+  if (!fws_http_has_token(h, "Connection", "upgrade"))
+    return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: the answer's Connection header does not say Upgrade");
+  fws_http_accept(c->key, want);
+  v = fws_http_get(h, "Sec-WebSocket-Accept");
+  if (!v) return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: the answer has no Sec-WebSocket-Accept");
+  if (strcmp(v, want) || fws_http_count(h, "Sec-WebSocket-Accept") != 1)
+    return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: the answer's Sec-WebSocket-Accept does not match the key sent");
+  if (fws_http_get(h, "Sec-WebSocket-Extensions"))
+    return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: the server answered with an extension that was not offered");
+  v = fws_http_get(h, "Sec-WebSocket-Protocol");
+  free(c->subprotocol);
+  c->subprotocol = NULL;
+  if (v) {
+    if (!sp || strchr(v, ',') || fws_http_count(h, "Sec-WebSocket-Protocol") != 1 || !listed(sp, v))
+      return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: subprotocol mismatch: offered %s, the server answered %.100s",
+                     !sp ? "none" : cfg->subprotocol_secret ? "(a key)" : sp, v);
+    if (!(c->subprotocol = strdup(v))) return hs_fail(c, FWS_ERR_NETWORK, "out of memory");
+  }
+  c->http_status = 0;
+  lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+  fws_conn_on_open(c);
+  if (nrest) fws_wsread_feed(c, rest, nrest);  /* frames that came with the answer */
+  return 0;
+}
+
+int fws_client_on_bytes(fws_conn *c, unsigned char *p, size_t n) {
+  char err[160];
+  if (c->phase == FWS_PH_BODY) {
+    size_t take = n < c->body_want ? n : c->body_want;
+    add_body(c, p, take);
+    c->body_want -= take;
+    if (!c->body_want) {
+      c->phase = FWS_PH_DONE;
+      return -1;  /* fws_client_on_conn_error reports the refusal */
+    }
+    return 0;
+  }
+  if (c->phase != FWS_PH_HTTP) return 0;
+  if (!c->head && !(c->head = calloc(1, sizeof *c->head))) return hs_fail(c, FWS_ERR_NETWORK, "out of memory");
+  for (;;) {
+    size_t used;
+    int r = fws_http_collect(c->head, p, n, &used, err, sizeof err);
+    if (r < 0) return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: %s", err);
+    if (r == 0) return 0;
+    return judge_answer(c, p + used, n - used);
+  }
+}
+
+/* Closes our reference to the attempt's socket (do_connect), first reading whether the TCP
+** connect was refused: lws read and cleared SO_ERROR already, but a socket whose connect was
+** answered by a reset is left in TCP_CLOSE without ever having been established. */
 void fws_client_probe_close(fws_conn *c, int judge) {
   struct tcp_info ti;
   socklen_t sl = sizeof ti;
@@ -551,24 +656,6 @@ void fws_client_probe_close(fws_conn *c, int judge) {
     c->tcp_refused = 1;
   close(c->probe_fd);
   c->probe_fd = -1;
-}
-
-/* ---- headers ---- */
-
-void fws_client_append_headers(fws_conn *c, struct lws *wsi, unsigned char **p,
-                               unsigned char *end) {
-  fws_client_cfg *cfg = c->cfg;
-  size_t i;
-  c->hs_sent = 1;
-  fws_client_probe_close(c, 0); /* connected: it must not hold the socket open */
-  if (c->cross) return;  /* another origin gets none of them: they may carry credentials */
-  for (i = 0; i < cfg->nheaders; i++)
-    if (lws_add_http_header_by_name(wsi, (const unsigned char *)cfg->hnames[i],
-                                    (const unsigned char *)cfg->hvalues[i],
-                                    (int)strlen(cfg->hvalues[i]), p, end)) {
-      set_fail(c, "request headers too big");
-      break;
-    }
 }
 
 /* ---- timers: connect timeout and reconnect delay share the conn's sul ---- */
@@ -602,7 +689,6 @@ void fws_client_sul(fws_conn *c) {
       return;
     }
     c->next_addr = 0;
-    c->tls_err = 0;
     c->http_status = 0;
     do_connect(c, c->addrs[c->addr_idx]);
   } else if (c->state == FWS_CONN_CONNECTING) {
@@ -636,7 +722,7 @@ void fws_client_ended(fws_conn *c, const char *err, int status, int code, const 
   ** redirect we do not follow:
   ** none of them gets better by trying again. */
   if (c->attempt >= cfg->rc.attempts || peer_normal || status == 401 || status == 403 ||
-      c->tls_err || c->fail_kind == FWS_ERR_REDIRECT) {
+      c->tls_cert || c->fail_kind == FWS_ERR_REDIRECT) {
     fws_conn_finish(c, err, status, code, reason, reason_len);
     return;
   }

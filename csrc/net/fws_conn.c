@@ -1,10 +1,10 @@
 /*
-** fws_conn.c: what client connections and server peers share: the one lws protocol callback
-** (every vhost uses it, so the TLS verify report that lws sends to the first vhost lands here
-** too), receive and reassembly, the write side, close, keepalive, and the conn lifetime.
+** fws_conn.c: what client connections and server peers share once bytes flow: the public
+** per-connection calls, receive and reassembly, control frames, the close handshake (RFC 6455
+** section 7), failing a connection, keepalive, and the conn lifetime. The lws callbacks that
+** drive it are in fws_lwscb.c.
 */
 #define _POSIX_C_SOURCE 200809L
-#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +26,8 @@ fws_conn *fws_conn_alloc(fws_loop *loop) {
 
 /* Counted in fws_loop_active while not final or while lws still holds a wsi for it. */
 void fws_conn_set_alive(fws_conn *c, int alive) {
-  alive = alive || c->state != FWS_CONN_CLOSED || c->wsi;
+  alive = alive || c->state != FWS_CONN_CLOSED || (c->wsi && c->established);
+  if (c->srv && !c->established && c->state != FWS_CONN_CLOSED) alive = 0; /* an upgrade under way */
   if (alive && !c->counted) {
     c->counted = 1;
     c->loop->nalive++;
@@ -47,6 +48,9 @@ static void conn_free(fws_conn *c) {
   fws_conn_rx_reset(c);
   fws_server_unlink_peer(c);
   if (c->cfg) fws_client_cfg_free(c->cfg);
+  if (c->head) fws_http_free(c->head);
+  free(c->head);
+  if (c->tls) fws_tlscli_free(c->tls);
   free(c->close_reason);
   free(c->peer_reason);
   free(c->fail_msg);
@@ -72,9 +76,8 @@ void fws_conn_free_all(fws_loop *loop) {
   while (loop->conns) conn_free(loop->conns);
 }
 
-/* Abort before the handshake finished: lws_close_reason would assert here (the process dies),
-** and a KILL_ASYNC timeout is overridden by lws' own connect timeouts. KILL_SYNC destroys the
-** wsi at once, which is only safe outside lws_service: inside it we defer to after the pass. */
+/* Ends the socket from outside its own callbacks. KILL_SYNC destroys the wsi at once, which is
+** only safe outside lws_service: inside it we defer to after the pass. */
 void fws_conn_kill(fws_conn *c) {
   fws_loop *loop = c->loop;
   if (!c->wsi) return;
@@ -105,14 +108,13 @@ void fws_conn_set_callback(fws_conn *c, fws_conn_cb cb, void *user) {
 /*
 ** A message sent from user code (outside lws_service: a callback, or between polls) is written
 ** when the loop next flushes (fws_conn_flush: after each round of callbacks, and before every
-** service pass), directly, in one burst with what else was queued, when the connection is open
-** and lws holds no unsent bytes of its own. Asking lws for a WRITEABLE instead costs one more
-** poll() per round trip; with one message in flight that poll is a good part of the latency.
-** Anything the direct write cannot take (a ping due, a close asked for, a fragmented message,
-** lws' buffered output) still goes through WRITEABLE.
+** service pass), directly, in one burst with what else was queued, when lws holds no unsent
+** bytes of ours. Asking lws for a WRITEABLE instead costs one more poll() per round trip; with
+** one message in flight that poll is a good part of the latency.
 */
-static void want_write(fws_conn *c) {
+void fws_conn_want_write(fws_conn *c) {
   fws_loop *loop = c->loop;
+  if (!c->wsi) return;
   if (loop->in_service) {
     lws_callback_on_writable(c->wsi);
   } else if (!c->flush_pending) {
@@ -128,10 +130,9 @@ void fws_conn_flush(fws_loop *loop) {
     loop->flush = c->flush_next;
     c->flush_next = NULL;
     c->flush_pending = 0;
-    if (c->wsi && c->q.head) {
-      int r = 2; /* 2: not written here; 1: more left; -1: failed (the WRITEABLE reports it) */
-      if (c->state == FWS_CONN_OPEN && !c->ping_due && !c->close_req && !lws_partial_buffered(c->wsi))
-        r = fws_frame_burst(c, c->wsi);
+    if (c->wsi && c->phase == FWS_PH_WS) {
+      int r = 1; /* 1: more left (or not written here); -1: failed (the WRITEABLE reports it) */
+      if (!lws_partial_buffered(c->wsi)) r = fws_frame_write_due(c, c->wsi);
       if (r) lws_callback_on_writable(c->wsi);
     }
     fws_conn_maybe_free(c);
@@ -158,7 +159,7 @@ int fws_conn_send(fws_conn *c, int binary, const char *data, size_t len) {
     }
     if (!(m = fws_msg_new(binary, data, len))) return FWS_SEND_NOMEM;
     fws_sendq_push(&c->q, m);
-    if (c->wsi) want_write(c);
+    fws_conn_want_write(c);
     return FWS_SEND_OK;
   }
   if (c->srv) return FWS_SEND_NOT_OPEN;  /* a peer still in its handshake */
@@ -167,6 +168,18 @@ int fws_conn_send(fws_conn *c, int binary, const char *data, size_t len) {
   if (!(m = fws_msg_new(binary, data, len))) return FWS_SEND_NOMEM;
   fws_sendq_push(&c->q, m);
   return FWS_SEND_OK;
+}
+
+static void set_close_reason(fws_conn *c, int code, const char *reason, size_t n) {
+  free(c->close_reason);
+  c->close_reason = NULL;
+  c->close_reason_len = 0;
+  c->close_code = code;
+  if (n > 123) n = 123;  /* a close frame holds 125 bytes */
+  if (n && (c->close_reason = malloc(n))) {
+    memcpy(c->close_reason, reason, n);
+    c->close_reason_len = n;
+  }
 }
 
 void fws_conn_close(fws_conn *c, int code, const char *reason, size_t reason_len) {
@@ -192,17 +205,12 @@ void fws_conn_close(fws_conn *c, int code, const char *reason, size_t reason_len
       lws_sul_cancel(&c->sul);  /* no more keepalive */
       c->ping_due = 0;
       c->close_req = 1;
-      c->close_code = code;
-      if (reason_len > 123) reason_len = 123;  /* a close frame holds 125 bytes */
-      if (reason_len && (c->close_reason = malloc(reason_len))) {
-        memcpy(c->close_reason, reason, reason_len);
-        c->close_reason_len = reason_len;
-      }
+      set_close_reason(c, code, reason, reason_len);
       c->state = FWS_CONN_CLOSING;
       if (c->wsi) {
         /* queued messages go first; a peer that never reads cannot hold the close forever */
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
-        lws_callback_on_writable(c->wsi);
+        fws_conn_want_write(c);
       }
       break;
     case FWS_CONN_CLOSING:
@@ -224,8 +232,8 @@ void fws_conn_release(fws_conn *c) {
 /* Each held message becomes a DROPPED event, but the first `keep` stay queued. */
 void fws_conn_drop_queue(fws_conn *c, size_t keep) {
   fws_sendq kept = {0};
-  kept.total = c->q.total;
   fws_msg *m;
+  kept.total = c->q.total;
   while ((m = fws_sendq_pop(&c->q))) {
     if (kept.count < keep) {
       fws_sendq_push(&kept, m);
@@ -254,10 +262,9 @@ void fws_conn_rx_reset(fws_conn *c) {
   c->rx_started = 0;
 }
 
-/* ---- keepalive: our own sul, so a hang-up is known as one (lws' validity close is not) ---- */
+/* ---- keepalive (and the deadline of a message being assembled) on the conn's sul ---- */
 
 static void conn_sul_cb(lws_sorted_usec_list_t *sul);
-static void fault_close(fws_conn *c, struct lws *wsi, int code, const char *why);
 
 static void keepalive_schedule(fws_conn *c, lws_usec_t now) {
   lws_usec_t next = 0;
@@ -284,9 +291,9 @@ static void keepalive_fire(fws_conn *c) {
   lws_usec_t now = lws_now_usecs();
   if (!c->wsi) return;
   if (c->rx_started && c->message_us && now - c->rx_started >= c->message_us) {
-    fws_ev_error(c, FWS_ERR_LIMIT, 0, "message too slow: not whole after %.3g s",
-                 (double)c->message_us / 1e6);
-    fault_close(c, c->wsi, 1008, "message too slow");
+    char msg[80];
+    snprintf(msg, sizeof msg, "message too slow: not whole after %.3g s", (double)c->message_us / 1e6);
+    fws_conn_fail(c, 1008, FWS_ERR_LIMIT, msg, "message too slow");
     return;
   }
   if (c->timeout_us && now - c->last_valid >= c->timeout_us) {
@@ -306,18 +313,26 @@ static void conn_sul_cb(lws_sorted_usec_list_t *sul) {
   fws_conn *c = lws_container_of(sul, fws_conn, sul);
   c->loop->activity++;
   if (c->state == FWS_CONN_OPEN) keepalive_fire(c);
-  else fws_client_sul(c);
+  else if (c->cfg) fws_client_sul(c);
 }
 
-/* ---- events from lws ---- */
+/* ---- the connection opens, fails, closes ---- */
 
 void fws_conn_on_open(fws_conn *c) {
   lws_sul_cancel(&c->sul);
   c->established = 1;
+  c->phase = FWS_PH_WS;
+  memset(&c->rd, 0, sizeof c->rd);
+  if (c->head) {
+    fws_http_free(c->head);
+    free(c->head);
+    c->head = NULL;
+  }
   if (c->user_closed) {  /* closed while the handshake ran: say goodbye properly */
     c->state = FWS_CONN_CLOSING;
     c->close_req = 1;
-    if (!c->close_code) c->close_code = 1001;
+    if (!c->close_code) set_close_reason(c, 1001, NULL, 0);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
     lws_callback_on_writable(c->wsi);
     return;
   }
@@ -327,127 +342,136 @@ void fws_conn_on_open(fws_conn *c) {
     fws_conn_keepalive_start(c, c->cfg->ping_interval, c->cfg->ping_timeout);
   else if (c->srv)
     fws_conn_keepalive_start(c, c->srv->ping_interval, c->srv->ping_timeout);
+  fws_conn_set_alive(c, 1);
   fws_ev_push(c->loop, c, FWS_EV_OPEN, c->subprotocol, c->subprotocol ? strlen(c->subprotocol) : 0);
   if (c->q.head) lws_callback_on_writable(c->wsi);
 }
 
 /*
-** A fault we end the connection for (a message over the limit, no memory for it). Returning -1
-** from RECEIVE would be the short way, but lws 4.1.6 goes on filling its rx buffer for the rest of
-** the frame after that and writes past its end (upstream issue #3412): a peer could corrupt our
-** heap. So we only mark the connection: what else arrives is discarded (on_rx returns 0 when not
-** open), and the close frame goes out from the next WRITEABLE, a safe point, before anything queued.
+** Failing the WebSocket connection (RFC 6455 7.1.7): what the peer sends from here on is not
+** read, our close frame goes out first at the next WRITEABLE (before anything queued), and the
+** socket closes once it has gone. A peer that neither reads nor answers cannot hold us: the
+** grace timeout ends the socket.
 */
-static void fault_close(fws_conn *c, struct lws *wsi, int code, const char *why) {
-  size_t n = strlen(why);
-  lws_sul_cancel(&c->sul);  /* no more keepalive */
+void fws_conn_fail(fws_conn *c, int code, fws_err_kind kind, const char *msg, const char *reason) {
+  if (msg) fws_ev_error(c, kind, 0, "%s", msg);
+  lws_sul_cancel(&c->sul);
   fws_conn_rx_reset(c);
   c->local_code = code;
-  c->close_code = code;
-  c->close_req = 1;
   c->ping_due = 0;
-  c->state = FWS_CONN_CLOSING;
-  free(c->close_reason);
-  c->close_reason_len = 0;
-  if ((c->close_reason = malloc(n))) {
-    memcpy(c->close_reason, why, n);
-    c->close_reason_len = n;
+  c->pong_due = 0;
+  if (c->state == FWS_CONN_OPEN) c->state = FWS_CONN_CLOSING;
+  c->phase = FWS_PH_DONE;
+  if (!c->wsi) return;
+  if (c->close_sent) {  /* nothing more to say */
+    c->hangup_due = 1;
+  } else {
+    c->close_req = 1;
+    set_close_reason(c, code, reason, reason ? strlen(reason) : 0);
   }
-  /* a peer that neither reads our close nor answers it cannot hold us */
-  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
-  lws_callback_on_writable(wsi);
+  lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
+  lws_callback_on_writable(c->wsi);
 }
 
-int fws_conn_on_rx(fws_conn *c, struct lws *wsi, const void *in, size_t len) {
-  int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+int fws_conn_on_data(fws_conn *c, unsigned char *p, size_t n, int fin) {
   c->last_valid = lws_now_usecs();
-  if (c->user_closed || c->state != FWS_CONN_OPEN) return 0;
-  if (!c->rx_len && !c->rx) c->rx_binary = lws_frame_is_binary(wsi) != 0;
-  if (len > c->max_message || c->rx_len > c->max_message - len) {
-    fws_ev_error(c, FWS_ERR_LIMIT, 0, "message too big: more than %zu bytes", c->max_message);
-    fault_close(c, wsi, 1009, "message too big");
+  if (c->user_closed || c->state != FWS_CONN_OPEN) return 0;  /* closing: not delivered */
+  if (!c->rx) c->rx_binary = c->rd.op == 2 || (c->rd.op == 0 && c->rx_binary);
+  if (fin && !c->rx) {  /* the common case: a whole message in one piece */
+    fws_ev_push(c->loop, c, c->rx_binary ? FWS_EV_BINARY : FWS_EV_TEXT, (const char *)p, n);
     return 0;
   }
-  if (final && !c->rx) {  /* the common case: a whole message in one piece */
-    fws_ev_push(c->loop, c, c->rx_binary ? FWS_EV_BINARY : FWS_EV_TEXT, in, len);
-    return 0;
-  }
-  if (c->srv && c->srv->rx_total + len > c->srv->assembly_total) {
+  if (c->srv && c->srv->rx_total + n > c->srv->assembly_total) {
     /* many peers each holding a big unfinished message would hold the server's memory */
-    fws_ev_error(c, FWS_ERR_LIMIT, 0, "server busy: its peers' unfinished messages would pass %zu bytes",
-                 c->srv->assembly_total);
-    fault_close(c, wsi, 1013, "server busy");
-    return 0;
+    char msg[120];
+    snprintf(msg, sizeof msg, "server busy: its peers' unfinished messages would pass %zu bytes",
+             c->srv->assembly_total);
+    fws_conn_fail(c, 1013, FWS_ERR_LIMIT, msg, "server busy");
+    return -1;
   }
   if (!c->rx_started && c->message_us) {  /* a message in pieces: message_timeout to arrive whole */
     c->rx_started = c->last_valid;
     keepalive_schedule(c, c->last_valid);
   }
-  if (c->rx_len + len + 1 > c->rx_cap) {
+  if (c->rx_len + n + 1 > c->rx_cap) {
     size_t cap = c->rx_cap ? c->rx_cap : 4096;
     char *nb;
-    while (cap < c->rx_len + len + 1) cap *= 2;
+    while (cap < c->rx_len + n + 1) cap *= 2;
     if (!(nb = realloc(c->rx, cap))) {
-      fws_ev_error(c, FWS_ERR_LIMIT, 0, "out of memory receiving a message");
-      fault_close(c, wsi, 1011, "out of memory");
-      return 0;
+      fws_conn_fail(c, 1011, FWS_ERR_LIMIT, "out of memory receiving a message", "out of memory");
+      return -1;
     }
     c->rx = nb;
     c->rx_cap = cap;
   }
-  if (len) memcpy(c->rx + c->rx_len, in, len);
-  c->rx_len += len;
-  if (c->srv) c->srv->rx_total += len;
-  if (final) {  /* hand the buffer over to the event */
+  if (n) memcpy(c->rx + c->rx_len, p, n);
+  c->rx_len += n;
+  if (c->srv) c->srv->rx_total += n;
+  if (fin) {  /* hand the buffer over to the event */
     char *buf = c->rx;
-    size_t n = c->rx_len;
-    buf[n] = '\0';
-    if (c->srv) c->srv->rx_total -= n;
+    size_t len = c->rx_len;
+    buf[len] = '\0';
+    if (c->srv) c->srv->rx_total -= len;
     c->rx = NULL;
     c->rx_len = c->rx_cap = 0;
     c->rx_started = 0;
-    fws_ev_push_owned(c->loop, c, c->rx_binary ? FWS_EV_BINARY : FWS_EV_TEXT, buf, n);
+    fws_ev_push_owned(c->loop, c, c->rx_binary ? FWS_EV_BINARY : FWS_EV_TEXT, buf, len);
   }
   return 0;
 }
 
-int fws_conn_on_writeable(fws_conn *c, struct lws *wsi) {
-  if (c->ping_due) {
-    /* a payload, because lws 4.1.6's server side drops empty pongs before the callback */
-    unsigned char b[LWS_PRE + 4];
-    memcpy(b + LWS_PRE, "fws", 4);
-    c->ping_due = 0;
-    if (lws_write(wsi, b + LWS_PRE, 4, LWS_WRITE_PING) < 0) return -1;
-    if (c->q.head || c->close_req) lws_callback_on_writable(wsi);
+int fws_conn_on_control(fws_conn *c, int op, const unsigned char *p, size_t n) {
+  c->last_valid = lws_now_usecs();
+  if (op == 9) {  /* ping: answered with its payload, after what is being written */
+    if (c->close_sent || c->phase != FWS_PH_WS) return 0;
+    memcpy(c->pong, p, n);
+    c->pong_len = n;
+    c->pong_due = 1;
+    lws_callback_on_writable(c->wsi);
     return 0;
   }
-  if (c->q.head && !c->local_code && (c->state == FWS_CONN_OPEN || c->state == FWS_CONN_CLOSING)) {
-    /* a burst of whole messages in one write, or one fragment of a big one (fws_sendq.c) */
-    int r = fws_sendq_write_burst(c, wsi);
-    if (r < 0) return -1;
-    if (r > 0 || c->close_req) lws_callback_on_writable(wsi);
+  if (op == 10) {
+    if (c->state == FWS_CONN_OPEN) fws_ev_push(c->loop, c, FWS_EV_PONG, (const char *)p, n);
     return 0;
   }
-  if (c->close_req) {
-    lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->close_reason,
-                     c->close_reason_len);
-    return -1;
-  }
-  return 0;  /* spurious: nothing to do */
-}
-
-void fws_conn_on_peer_close(fws_conn *c, const unsigned char *in, size_t len) {
+  /* close */
   c->peer_close = 1;
-  c->peer_code = 1005;
+  c->peer_code = n >= 2 ? (p[0] << 8 | p[1]) : 1005;
   free(c->peer_reason);
   c->peer_reason = NULL;
   c->peer_reason_len = 0;
-  if (in && len >= 2) {
-    c->peer_code = (in[0] << 8) | in[1];
-    if (len > 2 && (c->peer_reason = malloc(len - 2))) {
-      memcpy(c->peer_reason, in + 2, len - 2);
-      c->peer_reason_len = len - 2;
-    }
+  if (n > 2 && (c->peer_reason = malloc(n - 2))) {
+    memcpy(c->peer_reason, p + 2, n - 2);
+    c->peer_reason_len = n - 2;
+  }
+  c->phase = FWS_PH_DONE;
+  c->pong_due = 0;
+  fws_conn_rx_reset(c);
+  if (c->close_sent) {  /* the answer to ours: the close handshake is done */
+    c->hangup_due = 1;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+  }
+  /* the peer began it: answer with its code (none when it gave none), then the socket goes */
+  lws_sul_cancel(&c->sul);
+  if (c->state == FWS_CONN_OPEN) c->state = FWS_CONN_CLOSING;
+  c->close_req = 1;
+  set_close_reason(c, n >= 2 ? c->peer_code : 0, NULL, 0);
+  lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
+  lws_callback_on_writable(c->wsi);
+  return 0;
+}
+
+int fws_conn_on_bytes(fws_conn *c, unsigned char *p, size_t n) {
+  switch (c->phase) {
+    case FWS_PH_HTTP:
+    case FWS_PH_BODY:
+      return c->srv ? fws_server_on_bytes(c, p, n) : fws_client_on_bytes(c, p, n);
+    case FWS_PH_WS:
+      fws_wsread_feed(c, p, n);
+      return 0;
+    default:
+      return 0;  /* closing: nothing more is read */
   }
 }
 
@@ -468,8 +492,21 @@ void fws_conn_finish(fws_conn *c, const char *err, int status, int code, const c
 int fws_conn_ended(fws_conn *c) {
   lws_sul_cancel(&c->sul);
   c->ping_due = 0;
+  c->pong_due = 0;
   c->close_req = 0;
+  c->close_sent = 0;
+  c->hangup_due = 0;
+  c->phase = FWS_PH_NONE;
   fws_conn_rx_reset(c);
+  if (c->tls) {
+    fws_tlscli_free(c->tls);
+    c->tls = NULL;
+  }
+  if (c->head) {
+    fws_http_free(c->head);
+    free(c->head);
+    c->head = NULL;
+  }
   if (!c->user_closed) return 0;
   c->state = FWS_CONN_CLOSED;
   fws_sendq_clear(&c->q);
@@ -480,6 +517,12 @@ int fws_conn_ended(fws_conn *c) {
 void fws_conn_on_closed(fws_conn *c) {
   const char *err = NULL;
   int code;
+  if (c->srv && !c->established) {  /* an upgrade that never was: nobody was told of it */
+    fws_conn_ended(c);
+    c->state = FWS_CONN_CLOSED;
+    fws_conn_set_alive(c, 0);
+    return;
+  }
   if (fws_conn_ended(c)) return;
   c->fail_kind = FWS_ERR_NETWORK;
   if (c->hangup) {
@@ -503,164 +546,14 @@ void fws_conn_on_closed(fws_conn *c) {
   }
 }
 
-/* ---- the protocol callback of every vhost ---- */
-
-static int is_current(fws_conn *c, struct lws *wsi) {
-  return c && (c->wsi == wsi || c->in_connect);
-}
-
-int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                     size_t len) {
-  fws_conn *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
-  (void)user;
-  switch (reason) {  /* these come from socket activity: lws_service has done its poll() */
-    case LWS_CALLBACK_CLIENT_ESTABLISHED: case LWS_CALLBACK_ESTABLISHED:
-    case LWS_CALLBACK_CLIENT_RECEIVE: case LWS_CALLBACK_RECEIVE:
-    case LWS_CALLBACK_CLIENT_RECEIVE_PONG: case LWS_CALLBACK_RECEIVE_PONG:
-    case LWS_CALLBACK_CLIENT_WRITEABLE: case LWS_CALLBACK_SERVER_WRITEABLE:
-      if (c) c->loop->after_poll = 1;
-      break;
-    default:
-      break;
-  }
-  switch (reason) {
-    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
-      /* user is the X509_STORE_CTX, len is preverify_ok: remember why it failed */
-      if (c && !len && user) {
-        int e = X509_STORE_CTX_get_error((X509_STORE_CTX *)user);
-        if (e != X509_V_OK && !c->tls_err) c->tls_err = e;
-      }
-      return 0;
-
-    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:  /* user: a client SSL_CTX */
-      fws_tls_watch(user);
-      return 0;
-
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-      if (is_current(c, wsi) && c->cfg)
-        fws_client_append_headers(c, wsi, (unsigned char **)in, *(unsigned char **)in + len);
-      return 0;
-
-    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
-      if (is_current(c, wsi)) {  /* the response headers go away after this */
-        int n = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL);
-        free(c->subprotocol);
-        c->subprotocol = NULL;
-        if (n > 0 && (c->subprotocol = malloc((size_t)n + 1)) &&
-            lws_hdr_copy(wsi, c->subprotocol, n + 1, WSI_TOKEN_PROTOCOL) < 0) {
-          free(c->subprotocol);
-          c->subprotocol = NULL;
-        }
-      }
-      return 0;
-
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-    case LWS_CALLBACK_ESTABLISHED:
-      if (!is_current(c, wsi)) return 0;
-      c->loop->activity++;
-      fws_conn_on_open(c);
-      return 0;
-
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-    case LWS_CALLBACK_RECEIVE:
-      if (!is_current(c, wsi)) return 0;
-      c->loop->activity++;
-      return fws_conn_on_rx(c, wsi, in, len);
-
-    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-    case LWS_CALLBACK_RECEIVE_PONG:
-      if (!is_current(c, wsi)) return 0;
-      c->loop->activity++;
-      c->last_valid = lws_now_usecs();
-      if (c->state == FWS_CONN_OPEN) fws_ev_push(c->loop, c, FWS_EV_PONG, in, len);
-      return 0;
-
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-      if (!is_current(c, wsi)) return 0;
-      c->loop->activity++;
-      return fws_conn_on_writeable(c, wsi);
-
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-      if (is_current(c, wsi)) {
-        c->loop->activity++;
-        fws_conn_on_peer_close(c, in, len);
-      }
-      return 0;
-
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-      if (is_current(c, wsi) && c->cfg) {
-        c->loop->activity++;
-        c->got_error = 1;
-        if (!c->http_status) c->http_status = (int)lws_http_client_http_response(wsi);
-        fws_client_on_conn_error(c, in ? (const char *)in : NULL);
-      }
-      return 0;
-
-    case LWS_CALLBACK_CLIENT_CLOSED:
-    case LWS_CALLBACK_CLOSED:
-      if (is_current(c, wsi)) {
-        c->loop->activity++;
-        fws_conn_on_closed(c);
-      }
-      return 0;
-
-    case LWS_CALLBACK_WSI_DESTROY:
-      if (!c) return 0;
-      lws_set_opaque_user_data(wsi, NULL);
-      if (c->in_connect) c->destroyed_in_connect = 1;
-      if (c->wsi == wsi) {
-        c->wsi = NULL;
-        if (c->peer_counted && c->srv) {  /* max_peers counts live sockets */
-          c->peer_counted = 0;
-          c->srv->npeers--;
-        }
-        if (c->cfg) fws_client_probe_close(c, 0);
-        /* Some lws failure paths end a wsi with no CLOSED or CONNECTION_ERROR callback. */
-        if (!c->in_connect && !c->next_addr && !c->redirect_due && (c->state == FWS_CONN_CONNECTING || c->state == FWS_CONN_OPEN ||
-                               c->state == FWS_CONN_CLOSING)) {
-          if (c->user_closed) c->state = FWS_CONN_CLOSED;
-          else if (c->cfg) fws_client_ended(c, "connection lost", 0, 1006, NULL, 0, 0);
-          else fws_conn_finish(c, c->established ? "connection lost" : NULL, 0, 1006, NULL, 0);
-        }
-        fws_conn_set_alive(c, 0);
-        fws_conn_maybe_free(c);
-      }
-      return 0;
-
-    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:  /* the upgrade's answer, before lws judges it */
-      if (is_current(c, wsi) && c->cfg) {
-        fws_client_on_http_answer(c, wsi);
-        /* HTTP/1.0 cannot upgrade (RFC 6455 4.1); lws would take it */
-        if (c->http_status == 101 && !lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) &&
-            lws_hdr_total_length(wsi, WSI_TOKEN_HTTP1_0)) {
-          c->fail_kind = FWS_ERR_HANDSHAKE;
-          free(c->fail_msg);
-          c->fail_msg = strdup("handshake failed: the server answered HTTP/1.0 101 (an upgrade needs HTTP/1.1)");
-          return 1;
-        }
-      }
-      return 0;
-
-    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:  /* a refused upgrade's body */
-      if (is_current(c, wsi) && c->cfg) fws_client_on_http_body(c, in, len);
-      return 0;
-
-    case LWS_CALLBACK_CLIENT_HTTP_REDIRECT:
-      if (is_current(c, wsi) && c->cfg) return fws_client_on_redirect(c, in, (int)len);
-      return 1;
-
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-      return fws_server_confirm_upgrade(wsi);
-
-    case LWS_CALLBACK_ADD_HEADERS:
-      return fws_server_add_headers(wsi, in);
-
-    case LWS_CALLBACK_HTTP:  /* plain HTTP on a WebSocket server */
-      if (lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "WebSocket only")) return -1;
-      return lws_http_transaction_completed(wsi) ? -1 : 0;
-
-    default:
-      return 0;
-  }
+/* Bytes to the socket, through the client's TLS when there is one. p has LWS_PRE bytes of
+** headroom; lws keeps what the socket does not take and sends it before anything else. */
+int fws_conn_write(fws_conn *c, struct lws *wsi, unsigned char *p, size_t n) {
+  unsigned char buf[LWS_PRE + 16384];
+  size_t m;
+  if (!c->tls) return n && lws_write(wsi, p, n, LWS_WRITE_RAW) < 0 ? -1 : 0;
+  if (n && fws_tlscli_write(c->tls, p, n)) return -1;
+  while ((m = fws_tlscli_read_out(c->tls, buf + LWS_PRE, sizeof buf - LWS_PRE)))
+    if (lws_write(wsi, buf + LWS_PRE, m, LWS_WRITE_RAW) < 0) return -1;
+  return 0;
 }

@@ -66,65 +66,7 @@ static int fd_limit(void) {
   return (int)rl.rlim_cur;
 }
 
-/* Client vhosts: one plain (no TLS client context: loading the system store costs tens of ms
-** and ~4 MB), created with the loop, and one per CA file for wss://, created on first use. */
-struct lws_vhost *fws_client_vhost(fws_loop *loop, int tls, const char *ca_file, char *err,
-                                   size_t errlen) {
-  struct lws_context_creation_info info;
-  fws_clivh *v;
-  char name[32];
-  if (!tls) ca_file = NULL;
-  for (v = loop->clivhs; v; v = v->next)
-    if (v->tls == tls &&
-        ((!ca_file && !v->ca_file) || (ca_file && v->ca_file && !strcmp(ca_file, v->ca_file))))
-      return v->vh;
-  if (ca_file) {  /* lws 4.1.6 creates the vhost even when it cannot read the file */
-    FILE *f = fopen(ca_file, "r");
-    if (!f) {
-      fws_set_err(err, errlen, "cannot read ca_file %s: %s", ca_file, strerror(errno));
-      return NULL;
-    }
-    fclose(f);
-  }
-  v = calloc(1, sizeof *v);
-  if (!v || (ca_file && !(v->ca_file = strdup(ca_file)))) {
-    free(v);
-    fws_set_err(err, errlen, "out of memory");
-    return NULL;
-  }
-  memset(&info, 0, sizeof info);
-  snprintf(name, sizeof name, "fws-cli-%d", loop->nvh++);
-  info.vhost_name = name;
-  info.port = CONTEXT_PORT_NO_LISTEN;
-  info.protocols = loop->cli_protocols;
-  info.options = tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
-  info.client_ssl_ca_filepath = ca_file;
-  info.retry_and_idle_policy = &fws_no_validity;
-  v->vh = lws_create_vhost(loop->ctx, &info);
-  if (!v->vh) {
-    free(v->ca_file);
-    free(v);
-    fws_set_err(err, errlen, ca_file ? "cannot load ca_file %s" : "cannot create the client vhost",
-                ca_file);
-    return NULL;
-  }
-  v->tls = tls;
-  v->next = loop->clivhs;
-  loop->clivhs = v;
-  return v->vh;
-}
-
 const lws_retry_bo_t *fws_retry_policy(void) { return &fws_no_validity; }
-
-/* The records of the client vhosts (lws destroys the vhosts with its context). */
-static void free_clivhs(fws_loop *loop) {
-  while (loop->clivhs) {
-    fws_clivh *v = loop->clivhs;
-    loop->clivhs = v->next;
-    free(v->ca_file);
-    free(v);
-  }
-}
 
 fws_loop *fws_loop_new(char *err, size_t errlen) {
   struct lws_context_creation_info info;
@@ -135,8 +77,8 @@ fws_loop *fws_loop_new(char *err, size_t errlen) {
     return NULL;
   }
   lws_set_log_level(LLL_ERR | LLL_WARN, log_emit);
-  loop->frag = malloc(LWS_PRE + FWS_FRAG_SIZE);
-  if (!loop->frag) {
+  loop->out = malloc(LWS_PRE + FWS_WRITE_CHUNK + FWS_OUT_SLACK);
+  if (!loop->out) {
     free(loop);
     fws_set_err(err, errlen, "out of memory");
     return NULL;
@@ -146,7 +88,7 @@ fws_loop *fws_loop_new(char *err, size_t errlen) {
   if (!loop->rng) loop->rng = 88172645463325252ull;
   loop->cli_protocols[0].name = "fws";
   loop->cli_protocols[0].callback = fws_lws_callback;
-  loop->cli_protocols[0].rx_buffer_size = FWS_RX_BUF;
+  loop->cli_protocols[0].tx_packet_size = FWS_WRITE_CHUNK + FWS_OUT_SLACK;  /* one send() a write */
 
   memset(&info, 0, sizeof info);
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -157,18 +99,22 @@ fws_loop *fws_loop_new(char *err, size_t errlen) {
   info.user = loop;
   loop->ctx = lws_create_context(&info);
   if (!loop->ctx) {
-    free(loop->frag);
+    free(loop->out);
     free(loop);
     fws_set_err(err, errlen, "cannot create the libwebsockets context");
     return NULL;
   }
-  /* The client vhost comes first: TLS verification reports go to the first vhost's protocol. */
-  if (!fws_client_vhost(loop, 0, NULL, err, errlen) || !(loop->res = fws_resolver_new(loop->ctx))) {
-    if (!loop->clivhs) fws_set_err(err, errlen, "cannot create the client vhost");
-    else fws_set_err(err, errlen, "out of memory");
+  /* Every client socket is a raw one on this vhost: TLS and the upgrade are ours. */
+  memset(&info, 0, sizeof info);
+  info.vhost_name = "fws-cli";
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = loop->cli_protocols;
+  info.retry_and_idle_policy = &fws_no_validity;
+  loop->clivh = lws_create_vhost(loop->ctx, &info);
+  if (!loop->clivh || !(loop->res = fws_resolver_new(loop->ctx))) {
+    fws_set_err(err, errlen, loop->clivh ? "out of memory" : "cannot create the client vhost");
     lws_context_destroy(loop->ctx);
-    free_clivhs(loop);
-    free(loop->frag);
+    free(loop->out);
     free(loop);
     return NULL;
   }
@@ -403,7 +349,7 @@ void fws_loop_free(fws_loop *loop) {
   loop->flush = NULL;  /* every conn goes now */
   fws_conn_free_all(loop);
   fws_server_free_all(loop);
-  free_clivhs(loop);
-  free(loop->frag);
+  fws_tlscli_free_ctxs(loop);
+  free(loop->out);
   free(loop);
 }

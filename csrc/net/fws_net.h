@@ -106,8 +106,6 @@ typedef struct fws_conn_opts {
                                 ** headers and without a secret subprotocol; never wss -> ws */
   const char *ca_file;          /* PEM file of trusted CAs, or NULL for the system store */
   int insecure;                 /* 1: do not verify the server certificate (explicit opt-out) */
-                                /* (wss to an IPv6 literal can only be verified with insecure=1:
-                                ** lws cuts the TLS host name at the first ':') */
   size_t max_message_size;      /* 0: 16 MiB; a bigger incoming message closes with 1009 */
   double ping_interval;         /* seconds between keepalive pings, 0: off */
   double ping_timeout;          /* seconds with nothing received (pong or data) before hang-up:
@@ -186,18 +184,14 @@ const char *fws_conn_subprotocol(const fws_conn *conn);
 ** accepted one belongs to the user (fws_conn_release) and gets FWS_EV_OPEN when the handshake is
 ** done. With no accept callback every upgrade is accepted and the server owns the peers. */
 typedef struct fws_request fws_request;
-/* Path with query. libwebsockets decodes both before we see them, so this is rebuilt: the same
-** path and parameters, percent-encoding normalized ("+" in the query reads as %20, ";" as "&"). */
+/* The request target as sent: path and query, percent-encoding untouched. */
 const char *fws_request_target(const fws_request *req);
 /* A request header by name (case-insensitive), NULL when absent. */
 const char *fws_request_header(const fws_request *req, const char *name);
-/* Every header lws 4.1.6 knows by name (host, origin, authorization, user-agent, cookie,
-** sec-websocket-*, x-forwarded-for, ...), lower-case names. Other ("custom") headers cannot be
-** listed with lws 4.1.6: ask for them by name with fws_request_header. */
+/* Every header of the request, once per name (lower-case; lines of the same name joined with ", "). */
 void fws_request_headers(const fws_request *req,
                          void (*fn)(const char *name, const char *value, void *ud), void *ud);
-/* The Sec-WebSocket-Protocol list as sent, NULL when absent. lws 4.1.6 limits it to 127 bytes and
-** its first name to 63: longer or malformed lists are refused (400) before the accept callback. */
+/* The Sec-WebSocket-Protocol list as sent (lines joined with ", "), NULL when absent. */
 const char *fws_request_subprotocols(const fws_request *req);
 
 typedef struct fws_accept {

@@ -1,31 +1,22 @@
 /*
-** fws_server.c: listening vhosts and the upgrade decision.
+** fws_server.c: listening vhosts, and the server half of the upgrade (RFC 6455 4.2): the request
+** read and judged by us, the accept callback, the 101 or the refusal written by us.
 **
-** The accept callback runs in LWS_CALLBACK_HTTP_CONFIRM_UPGRADE, inside lws_service: it is the
-** one user callback that must be decided there. Refusing answers a real HTTP status
-** (lws_return_http_status) before any WebSocket state exists.
-**
-** Subprotocols: lws 4.1.6 binds an upgrade to the vhost protocol whose *name* equals the first
-** offered subprotocol it knows, and refuses the upgrade when it knows none. A client may offer
-** anything ("token, KEY" carries an API key), so each server has one protocol whose name is a
-** buffer we set to the first offered token just before lws looks (the protocol table keeps our
-** name pointer). lws then answers "Sec-WebSocket-Protocol: <that token>"; in ADD_HEADERS we take
-** those exact bytes back and write the subprotocol the accept callback chose, or none.
+** A listener's sockets are lws raw sockets (listen_accept_role "raw-skt"; lws does the TLS of a
+** wss listener). Each new socket gets a conn at once, in FWS_PH_HTTP, with FWS_HANDSHAKE_SECS to
+** send its whole request; it counts against max_peers from then on, but is nobody's (no event,
+** not in fws_loop_active) until the accept callback took it.
 */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "net/fws_int.h"
-
-#define FWS_PNAME "fws"
-
-static const char hdr_proto[] = "Sec-WebSocket-Protocol: ";
 
 static fws_server *server_of(struct lws *wsi) {
   return lws_get_vhost_user(lws_get_vhost(wsi));
@@ -33,140 +24,51 @@ static fws_server *server_of(struct lws *wsi) {
 
 /* ---- the request seen by the accept callback ---- */
 
-/* lws decodes %XX in the path and each query parameter; encode again what needs it. */
-static void put_encoded(char **o, const char *s, size_t n, const char *keep) {
-  static const char hx[] = "0123456789ABCDEF";
-  size_t i;
-  for (i = 0; i < n; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-        strchr("-._~", ch) || (ch && strchr(keep, ch))) {
-      *(*o)++ = (char)ch;
-    } else {
-      *(*o)++ = '%';
-      *(*o)++ = hx[ch >> 4];
-      *(*o)++ = hx[ch & 15];
-    }
-  }
-}
-
-static char *build_target(struct lws *wsi) {
-  int plen = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI);
-  int alen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
-  char *path, *out, *o;
-  int n;
-  if (plen < 0) plen = 0;
-  if (alen < 0) alen = 0;
-  path = malloc((size_t)plen + 1);
-  out = malloc((size_t)(plen + alen) * 3 + 8);
-  if (!path || !out) {
-    free(path);
-    free(out);
-    return NULL;
-  }
-  if (plen == 0 || lws_hdr_copy(wsi, path, plen + 1, WSI_TOKEN_GET_URI) < 0) strcpy(path, "/");
-  o = out;
-  put_encoded(&o, path, strlen(path), "/!$&'()*+,;=:@");
-  free(path);
-  if (alen > 0) {
-    char *frag = malloc((size_t)alen + 1);
-    if (!frag) {
-      free(out);
-      return NULL;
-    }
-    *o++ = '?';
-    for (n = 0; lws_hdr_copy_fragment(wsi, frag, alen + 1, WSI_TOKEN_HTTP_URI_ARGS, n) >= 0; n++) {
-      char *eq = strchr(frag, '=');
-      if (n) *o++ = '&';
-      if (eq) {
-        put_encoded(&o, frag, (size_t)(eq - frag), "");
-        *o++ = '=';
-        put_encoded(&o, eq + 1, strlen(eq + 1), "=");
-      } else {
-        put_encoded(&o, frag, strlen(frag), "");
-      }
-    }
-    free(frag);
-  }
-  *o = '\0';
-  return out;
-}
-
-const char *fws_request_target(const fws_request *req) { return req->target; }
+const char *fws_request_target(const fws_request *req) { return req->head->target; }
 const char *fws_request_subprotocols(const fws_request *req) { return req->protocols; }
 
-static char *copy_token(struct lws *wsi, enum lws_token_indexes t) {
-  int n = lws_hdr_total_length(wsi, t);
-  char *v;
-  if (n <= 0 || !(v = malloc((size_t)n + 1))) return NULL;
-  if (lws_hdr_copy(wsi, v, n + 1, t) < 0) {
-    free(v);
+/* Every line of that name, joined with ", " (RFC 7230 3.2.2), cached for the callback. */
+static const char *joined(fws_request *r, const char *name) {
+  const fws_http_head *h = r->head;
+  struct fws_reqhdr *c;
+  size_t i, n = 0;
+  char *v, *p;
+  for (c = r->cache; c; c = c->next)
+    if (!strcasecmp(c->name, name)) return c->value;
+  for (i = 0; i < h->nh; i++)
+    if (!strcasecmp(h->hname[i], name)) n += strlen(h->hvalue[i]) + 2;
+  if (!n || !(v = malloc(n + 1)) || !(c = malloc(sizeof *c + strlen(name) + 1))) {
+    if (n) free(v);
     return NULL;
   }
+  p = v;
+  for (i = 0; i < h->nh; i++)
+    if (!strcasecmp(h->hname[i], name)) p += sprintf(p, p == v ? "%s" : ", %s", h->hvalue[i]);
+  strcpy(c->name, name);
+  c->value = v;
+  c->next = r->cache;
+  r->cache = c;
   return v;
-}
-
-/* Known headers are parsed into lws tokens; others are "custom" headers, found by name. */
-static int token_of(const char *name) {
-  size_t n = strlen(name);
-  int t;
-  for (t = 0; t < WSI_TOKEN_COUNT; t++) {
-    const unsigned char *s = lws_token_to_string((enum lws_token_indexes)t);
-    if (s && strlen((const char *)s) == n + 1 && s[n] == ':' &&
-        !strncasecmp((const char *)s, name, n))
-      return t;
-  }
-  return -1;
 }
 
 const char *fws_request_header(const fws_request *req, const char *name) {
-  fws_request *r = (fws_request *)req;  /* values are cached for the callback's duration */
-  int t = token_of(name), n;
-  char *v = NULL, key[80];
-  struct fws_reqhdr *h;
-  for (h = r->cache; h; h = h->next)
-    if (!strcasecmp(h->name, name)) return h->value;
-  if (t >= 0) {
-    v = copy_token(r->wsi, (enum lws_token_indexes)t);
-  } else if (strlen(name) < sizeof key - 1) {
-    snprintf(key, sizeof key, "%s:", name);
-    n = lws_hdr_custom_length(r->wsi, key, (int)strlen(key));
-    if (n < 0) {
-      for (char *p = key; *p; p++) *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-      n = lws_hdr_custom_length(r->wsi, key, (int)strlen(key));
-    }
-    if (n >= 0 && (v = malloc((size_t)n + 1)) &&
-        lws_hdr_custom_copy(r->wsi, v, n + 1, key, (int)strlen(key)) < 0) {
-      free(v);
-      v = NULL;
-    }
-  }
-  if (!v) return NULL;
-  h = malloc(sizeof *h + strlen(name) + 1);
-  if (!h) {
-    free(v);
-    return NULL;
-  }
-  strcpy(h->name, name);
-  h->value = v;
-  h->next = r->cache;
-  r->cache = h;
-  return v;
+  return joined((fws_request *)req, name);
 }
 
 void fws_request_headers(const fws_request *req,
                          void (*fn)(const char *name, const char *value, void *ud), void *ud) {
-  int t;
-  for (t = 0; t < WSI_TOKEN_COUNT; t++) {
-    const char *s = (const char *)lws_token_to_string((enum lws_token_indexes)t);
-    char name[64];
-    size_t n;
+  const fws_http_head *h = req->head;
+  size_t i, j;
+  for (i = 0; i < h->nh; i++) {
+    char name[128];
     const char *v;
-    if (!s || !(n = strlen(s)) || s[0] == ':' || s[n - 1] != ':' || n >= sizeof name) continue;
-    if (lws_hdr_total_length(req->wsi, (enum lws_token_indexes)t) <= 0) continue;
-    memcpy(name, s, n - 1);
-    name[n - 1] = '\0';
-    if ((v = fws_request_header(req, name))) fn(name, v, ud);
+    for (j = 0; j < i; j++)  /* each name once */
+      if (!strcasecmp(h->hname[j], h->hname[i])) break;
+    if (j < i || strlen(h->hname[i]) >= sizeof name) continue;
+    for (j = 0; h->hname[i][j]; j++)
+      name[j] = (char)((h->hname[i][j] >= 'A' && h->hname[i][j] <= 'Z') ? h->hname[i][j] + 32 : h->hname[i][j]);
+    name[j] = '\0';
+    if ((v = joined((fws_request *)req, name))) fn(name, v, ud);
   }
 }
 
@@ -177,8 +79,6 @@ static void request_free(fws_request *r) {
     free(h->value);
     free(h);
   }
-  free(r->target);
-  free(r->protocols);
 }
 
 /* Is `want` one of the comma separated names the client offered? */
@@ -194,20 +94,6 @@ static int offered(const char *list, const char *want) {
     p += strcspn(p, ",");
   }
   return 0;
-}
-
-/* The first name lws' tokenizer will meet in the offered list. */
-static int first_token(const char *list, char *out, size_t outlen) {
-  struct lws_tokenize ts;
-  lws_tokenize_elem e;
-  lws_tokenize_init(&ts, list, LWS_TOKENIZE_F_COMMA_SEP_LIST | LWS_TOKENIZE_F_MINUS_NONTERM |
-                                  LWS_TOKENIZE_F_DOT_NONTERM | LWS_TOKENIZE_F_RFC7230_DELIMS);
-  ts.len = strlen(list);
-  do {
-    e = lws_tokenize(&ts);
-    if (e == LWS_TOKZE_TOKEN) return lws_tokenize_cstr(&ts, out, outlen) ? -1 : 0;
-  } while (e == LWS_TOKZE_DELIMITER);
-  return -1;
 }
 
 /* "1.2.3.4:port" or "[::1]:port"; v4-mapped IPv6 (a dual-stack listener) shown as IPv4. */
@@ -244,121 +130,144 @@ static const char *status_text(int st) {
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Refused";
   }
 }
 
-/* Our own refusal: lws_return_http_status answers "HTTP/1.0" at this stage (lws learns the
-** request's version later), which strict clients (python websockets) reject. The response is
-** small, so one write puts it all in the socket before the hang-up. */
-static int refuse(struct lws *wsi, int status, const char *reason) {
-  unsigned char buf[LWS_PRE + 640];
+/* An HTTP refusal, then the socket closes once it has gone. Never quotes the request. */
+static int refuse(fws_conn *c, int status, const char *reason, const char *extra) {
+  unsigned char buf[LWS_PRE + 768];
   char *p = (char *)buf + LWS_PRE;
   size_t rl = reason ? strlen(reason) : 0;
   int n;
   if (status < 100 || status > 999) status = 403;
   if (rl > 256) rl = 256;
   n = snprintf(p, sizeof buf - LWS_PRE,
-               "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+               "HTTP/1.1 %d %s\r\n%sContent-Type: text/plain; charset=utf-8\r\n"
                "Content-Length: %zu\r\nConnection: close\r\n\r\n%.*s",
-               status, status_text(status), rl, (int)rl, reason ? reason : "");
-  if (n > 0) lws_write(wsi, (unsigned char *)p, (size_t)n, LWS_WRITE_HTTP_FINAL);
-  return -1;  /* lws hangs up */
+               status, status_text(status), extra ? extra : "", rl, (int)rl, reason ? reason : "");
+  c->phase = FWS_PH_DONE;
+  c->user_closed = 1;
+  if (n > 0 && c->wsi) fws_conn_write(c, c->wsi, (unsigned char *)p, (size_t)n);
+  c->hangup_due = 1;
+  if (c->wsi) lws_callback_on_writable(c->wsi);
+  return 0;
 }
 
-int fws_server_confirm_upgrade(struct lws *wsi) {
+int fws_server_on_adopt(struct lws *wsi) {
   fws_server *s = server_of(wsi);
-  fws_request req;
-  fws_accept acc;
   fws_conn *peer;
-  memset(&req, 0, sizeof req);
-  memset(&acc, 0, sizeof acc);
-  if (!s || s->closed) return refuse(wsi, 503, "server closing");
+  if (!s || s->closed) return -1;
   s->loop->activity++;
-  if (s->npeers >= s->max_peers) return refuse(wsi, 503, "server full: too many connections");
-  req.wsi = wsi;
-  req.target = build_target(wsi);
-  req.protocols = copy_token(wsi, WSI_TOKEN_PROTOCOL);
-  if (req.protocols) {  /* what lws would refuse after us, with no status: refuse it now */
-    char first[sizeof s->pname];
-    if (strlen(req.protocols) > 127 || first_token(req.protocols, first, sizeof first)) {
-      request_free(&req);
-      return refuse(wsi, 400, "Sec-WebSocket-Protocol list too long or malformed");
-    }
-  }
-  if (!req.target || !(peer = fws_conn_alloc(s->loop))) {
-    request_free(&req);
-    return refuse(wsi, 500, "out of memory");
-  }
+  s->loop->after_poll = 1;
+  if (!(peer = fws_conn_alloc(s->loop))) return -1;
   peer->srv = s;
   peer->state = FWS_CONN_CONNECTING;
+  peer->phase = FWS_PH_HTTP;
+  peer->released = 1;  /* the server's until the accept callback gives it to the user */
   peer->max_message = s->max_message;
   peer->queue_limit = s->peer_queue_limit;
   peer->queue_bytes = s->peer_queue_bytes;
   peer->q.total = &s->queued;
   peer->message_us = s->message_us;
-  peer_name(wsi, peer->peer_addr, sizeof peer->peer_addr);
-  if (s->cb) {
-    s->cb(s, peer, &req, &acc, s->user);
-  } else {
-    acc.status = 0;
-    peer->released = 1;  /* nobody holds it: the server owns it */
-  }
-  if (acc.status || peer->user_closed) {
-    int st = acc.status ? acc.status : 403;
-    peer->released = 1;
-    peer->user_closed = 1;
-    fws_conn_maybe_free(peer);
-    request_free(&req);
-    return refuse(wsi, st, acc.reason);
-  }
-  if (acc.cb) {
-    peer->cb = acc.cb;
-    peer->user = acc.user;
-  }
-  if (req.protocols && acc.subprotocol && offered(req.protocols, acc.subprotocol))
-    peer->subprotocol = strdup(acc.subprotocol);
-  strcpy(s->pname, FWS_PNAME);
-  if (req.protocols && first_token(req.protocols, s->pname, sizeof s->pname))
-    strcpy(s->pname, FWS_PNAME);  /* lws will refuse this list itself */
-  request_free(&req);
   peer->wsi = wsi;
-  peer->peer_counted = 1;
-  s->npeers++;
   lws_set_opaque_user_data(wsi, peer);
+  peer_name(wsi, peer->peer_addr, sizeof peer->peer_addr);
   peer->snext = s->peers;
   if (peer->snext) peer->snext->sprev = peer;
   s->peers = peer;
-  fws_conn_set_alive(peer, 1);
+  peer->peer_counted = 1;
+  s->npeers++;
+  /* a socket that never sends its whole request cannot hold a place */
+  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FWS_HANDSHAKE_SECS);
+  if (s->npeers > s->max_peers) refuse(peer, 503, "server full: too many connections", NULL);
   return 0;
 }
 
-int fws_server_add_headers(struct lws *wsi, void *in) {
-  struct lws_process_html_args *a = in;
-  fws_conn *c = lws_get_opaque_user_data(wsi);
-  fws_server *s = server_of(wsi);
-  char want[sizeof hdr_proto + sizeof s->pname + 2];
-  size_t n;
-  if (!c || !s || !c->srv || lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) <= 0) return 0;
-  n = (size_t)snprintf(want, sizeof want, "%s%s\r\n", hdr_proto, s->pname);
-  /* Only when the bytes lws just wrote are exactly what we expect. */
-  if (!memcmp(a->p - n, want, n)) {  /* over 100 bytes of status line and headers precede */
-    a->p -= n;
-    a->max_len += (int)n;
+/* The whole request is in c->head: judge it, ask the accept callback, answer. */
+static int judge_request(fws_conn *c, unsigned char *rest, size_t nrest) {
+  fws_server *s = c->srv;
+  fws_http_head *h = c->head;
+  fws_request req;
+  fws_accept acc;
+  const char *key, *ver;
+  char err[160], accept_v[29];
+  unsigned char buf[LWS_PRE + 400];
+  char *p = (char *)buf + LWS_PRE;
+  int n;
+  if (fws_http_parse(h, 0, err, sizeof err)) return refuse(c, 400, err, NULL);
+  if (strcmp(h->method, "GET") || !fws_http_has_token(h, "Upgrade", "websocket"))
+    return refuse(c, 400, "WebSocket only", NULL);  /* plain HTTP on a WebSocket server */
+  if (h->minor != 1) return refuse(c, 400, "an upgrade needs HTTP/1.1", NULL);
+  if (!fws_http_has_token(h, "Connection", "upgrade")) return refuse(c, 400, "Connection: Upgrade is missing", NULL);
+  if (fws_http_count(h, "Host") != 1) return refuse(c, 400, "one Host header is required", NULL);
+  ver = fws_http_get(h, "Sec-WebSocket-Version");
+  if (!ver || strcmp(ver, "13") || fws_http_count(h, "Sec-WebSocket-Version") != 1)
+    return refuse(c, 426, "Sec-WebSocket-Version 13 is required", "Sec-WebSocket-Version: 13\r\n");
+  key = fws_http_get(h, "Sec-WebSocket-Key");
+  if (!fws_http_key_ok(key) || fws_http_count(h, "Sec-WebSocket-Key") != 1)
+    return refuse(c, 400, "Sec-WebSocket-Key is missing or not 16 bytes in base64", NULL);
+  memset(&req, 0, sizeof req);
+  memset(&acc, 0, sizeof acc);
+  req.head = h;
+  req.protocols = fws_http_get(h, "Sec-WebSocket-Protocol") ? (char *)joined(&req, "Sec-WebSocket-Protocol") : NULL;
+  if (s->cb) {
+    c->released = 0;  /* the callback may keep the handle */
+    s->cb(s, c, &req, &acc, s->user);
   }
-  strcpy(s->pname, FWS_PNAME);
-  if (c->subprotocol) {
-    int w = snprintf(a->p, (size_t)a->max_len, "%s%s\r\n", hdr_proto, c->subprotocol);
-    if (w < 0 || w >= a->max_len) return 1;
-    a->p += w;
-    a->max_len -= w;
+  if (acc.status || c->user_closed) {
+    int st = acc.status ? acc.status : 403;
+    c->released = 1;
+    request_free(&req);
+    return refuse(c, st, acc.reason, NULL);
   }
+  if (acc.cb) {
+    c->cb = acc.cb;
+    c->user = acc.user;
+  }
+  if (!s->cb) c->released = 1;  /* nobody holds it: the server owns it */
+  free(c->subprotocol);
+  c->subprotocol = NULL;
+  if (req.protocols && acc.subprotocol && offered(req.protocols, acc.subprotocol) &&
+      !strpbrk(acc.subprotocol, "\r\n,"))
+    c->subprotocol = strdup(acc.subprotocol);
+  request_free(&req);
+  fws_http_accept(key, accept_v);
+  n = snprintf(p, sizeof buf - LWS_PRE,
+               "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Accept: %s\r\n%s%.200s%s\r\n",
+               accept_v, c->subprotocol ? "Sec-WebSocket-Protocol: " : "", c->subprotocol ? c->subprotocol : "",
+               c->subprotocol ? "\r\n" : "");
+  if (n < 0 || (size_t)n >= sizeof buf - LWS_PRE || fws_conn_write(c, c->wsi, (unsigned char *)p, (size_t)n)) {
+    c->phase = FWS_PH_DONE;
+    return -1;
+  }
+  lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+  fws_conn_on_open(c);
+  if (nrest && c->phase == FWS_PH_WS) fws_wsread_feed(c, rest, nrest);  /* frames right behind it */
   return 0;
+}
+
+int fws_server_on_bytes(fws_conn *c, unsigned char *p, size_t n) {
+  char err[160];
+  size_t used;
+  int r;
+  if (c->phase != FWS_PH_HTTP) return 0;
+  if (!c->head && !(c->head = calloc(1, sizeof *c->head))) return refuse(c, 500, "out of memory", NULL);
+  /* a request starts with a method: anything else (a TLS hello to a plain listener) is refused
+  ** at its first byte, not after the handshake timeout */
+  if (!c->head->len && n && !(p[0] >= 'A' && p[0] <= 'Z')) return refuse(c, 400, "not an HTTP request", NULL);
+  r = fws_http_collect(c->head, p, n, &used, err, sizeof err);
+  if (r < 0) return refuse(c, 431, err, NULL);
+  if (r == 0) return 0;
+  return judge_request(c, p + used, n - used);
 }
 
 /* ---- servers ---- */
@@ -396,10 +305,9 @@ fws_server *fws_server_listen(fws_loop *loop, const fws_server_opts *o, fws_acce
   s->message_us = fws_message_us(o->message_timeout);
   s->ping_interval = o->ping_interval;
   s->ping_timeout = o->ping_timeout;
-  strcpy(s->pname, FWS_PNAME);
-  s->protocols[0].name = s->pname;
+  s->protocols[0].name = "fws";
   s->protocols[0].callback = fws_lws_callback;
-  s->protocols[0].rx_buffer_size = FWS_RX_BUF;
+  s->protocols[0].tx_packet_size = FWS_WRITE_CHUNK + FWS_OUT_SLACK;
   snprintf(s->vhname, sizeof s->vhname, "fws-srv-%d", ++seq);
   memset(&info, 0, sizeof info);
   info.vhost_name = s->vhname;
@@ -408,6 +316,10 @@ fws_server *fws_server_listen(fws_loop *loop, const fws_server_opts *o, fws_acce
   info.protocols = s->protocols;
   info.retry_and_idle_policy = fws_retry_policy();
   info.user = s;
+  /* every accepted socket is raw: the upgrade is ours (judge_request) */
+  info.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+  info.listen_accept_role = "raw-skt";
+  info.listen_accept_protocol = "fws";
   if (o->cert_file) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = o->cert_file;
@@ -467,7 +379,13 @@ void fws_server_close(fws_server *s) {
   s->loop->nservers--;
   for (c = s->peers; c; c = next) {
     next = c->snext;
-    fws_conn_close(c, 1001, "server closing", 14);
+    if (c->established) {
+      fws_conn_close(c, 1001, "server closing", 14);
+    } else {  /* an upgrade under way: just the socket */
+      c->user_closed = 1;
+      c->phase = FWS_PH_DONE;
+      fws_conn_kill(c);
+    }
   }
   /* The listener goes now; peers finish their close on their own wsi. lws keeps the vhost
   ** (and so our protocol table) until its last wsi is gone, so the struct stays until then. */
