@@ -446,9 +446,9 @@ static void build_query(lua_State *L, fws_lapi *a, const fws_channel *ch, const 
     lua_pushnil(L);
     while (lua_next(L, t)) {
       if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "extra_query: keys must be strings");
-      fws_lquery_write(L, parts, lua_tostring(L, -2), -1, NULL, 0);
       lua_pop(L, 1);
     }
+    fws_lquery_write_keys(L, parts, t); /* sorted: the same URL every time */
   }
   lua_pop(L, 1);
   luaL_Buffer b;

@@ -60,8 +60,12 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Pushes name[sub]. */
+/* Pushes name[sub], or sub alone at the top level (name NULL). */
 static void push_sub(lua_State *L, const char *name, const char *sub, size_t sublen) {
+  if (!name) {
+    lua_pushlstring(L, sub, sublen);
+    return;
+  }
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   luaL_addstring(&b, name);
@@ -73,7 +77,8 @@ static void push_sub(lua_State *L, const char *name, const char *sub, size_t sub
 
 static void write_value(lua_State *L, int parts, const char *name, int v, const fws_ct *t, int multi, int depth);
 
-/* The string keys of the table at v, sorted, except those of obj's properties; written as name[k]. */
+/* The string keys of the table at v, sorted, except those of obj's properties; written as name[k]
+** (as k when name is NULL). */
 static void write_keys(lua_State *L, int parts, const char *name, int v, const fws_ct *obj, const fws_ct *vt,
                        int depth) {
   lua_newtable(L);
@@ -155,6 +160,10 @@ static void write_value(lua_State *L, int parts, const char *name, int v, const 
   } else {
     write_keys(L, parts, name, v, NULL, t && t->op == FWS_OP_MAP ? t->u.map.value : NULL, depth);
   }
+}
+
+void fws_lquery_write_keys(lua_State *L, int parts, int tidx) {
+  write_keys(L, lua_absindex(L, parts), NULL, lua_absindex(L, tidx), NULL, NULL, 0);
 }
 
 void fws_lquery_write(lua_State *L, int parts, const char *name, int vidx, const fws_ct *t, int multi) {

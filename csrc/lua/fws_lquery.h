@@ -12,6 +12,10 @@
 ** multi: a list at vidx holds values of t (allow-multiple). Raises only on nesting past 32. */
 void fws_lquery_write(lua_State *L, int parts, const char *name, int vidx, const fws_ct *t, int multi);
 
+/* The same for each string key of the table at tidx as a name of its own, untyped, in sorted
+** order (extra_query). */
+void fws_lquery_write_keys(lua_State *L, int parts, int tidx);
+
 /* Pushes the pairs {{name, value}, ...} of a query string (NULL: none), percent-decoded, in order. */
 void fws_lquery_pairs(lua_State *L, const char *query);
 

@@ -9,7 +9,9 @@ usage: fernws <command> [arguments]
 
 commands:
   check PATH [--lenient]          load the definition; print every error as file:line:column
-                                  and exit 1 if there is one (warnings are printed either way)
+                                  and exit 1 if there is one (warnings are printed either way);
+                                  problems of examples and docs are errors here, warnings for
+                                  fernws.load; --lenient makes them (and path problems) warnings
   describe PATH [CHANNEL]         a reference of each channel: Handshake, Send, Receive
   mock PATH CHANNEL [--port N] [--host H]
                                   serve the channel, answering with its examples
@@ -38,15 +40,26 @@ local function not_shown(msg, errors)
   return tonumber(tostring(msg or ""):match("%((%d+) more not shown%)%s*$")) or 0
 end
 
--- Prints a failed load: warnings (when the binding hands them over), every error, and the count.
-local function report_failure(out, path, msg, errors)
+local function count_errors(msg, errors)
+  if type(errors) ~= "table" then return 0 end
+  return #errors + not_shown(msg, errors)
+end
+
+-- Prints a failed load: warnings (when the binding hands them over), every error, and the count;
+-- lenient_able: how many of them --lenient would turn into warnings.
+local function report_failure(out, path, msg, errors, lenient_able)
   if type(errors) == "table" and #errors > 0 then
     if type(errors.warnings) == "table" then print_diags(out, errors.warnings, "warning: ") end
     print_diags(out, errors)
     local more = not_shown(msg, errors)
     if more > 0 then printf(out, "(%d more not shown)\n", more) end
     local n = #errors + more
-    printf(out, "%s: %d error%s\n", path, n, n == 1 and "" or "s")
+    local hint = ""
+    if lenient_able and lenient_able > 0 then
+      hint = string.format(" (--lenient turns %s, about examples, documentation and path parameters, into " ..
+        "warnings)", lenient_able == n and (n == 1 and "it" or "them") or (lenient_able .. " of them"))
+    end
+    printf(out, "%s: %d error%s%s\n", path, n, n == 1 and "" or "s", hint)
   else
     out:write(tostring(msg), "\n")
   end
@@ -69,9 +82,15 @@ function cli.check(args, out, err)
     else err:write("fernws check: unexpected argument '", a, "'\n", USAGE) return 2 end
   end
   if not path then err:write(USAGE) return 2 end
-  local api, msg, errors = fernws.load(path, { lenient = lenient })
+  -- strict: what fernws.load lets pass as warnings (problems of examples and docs) are errors here
+  local api, msg, errors = fernws.load(path, { lenient = lenient, strict = true })
   if not api then
-    report_failure(out, path, msg, errors)
+    local lenient_able
+    if not lenient then
+      local ok, lmsg, lerrors = fernws.load(path, { lenient = true, strict = true })
+      lenient_able = count_errors(msg, errors) - (ok and 0 or count_errors(lmsg, lerrors))
+    end
+    report_failure(out, path, msg, errors, lenient_able)
     return 1
   end
   print_diags(out, api.warnings, "warning: ")
