@@ -131,13 +131,14 @@ static int typed_query(lua_State *L, fws_lserver *S, const char *query, char *wh
 }
 
 /* req.path from the channel's path template ({name} segments typed), or -1 when it does not match. */
-static int typed_path(lua_State *L, fws_lserver *S, const char *path, size_t plen, char *why, size_t size) {
+static int typed_path(lua_State *L, fws_lserver *S, const char *base, const char *path, size_t plen, char *why,
+                      size_t size) {
   const fws_channel *ch = S->ch;
   lua_newtable(L);
   const char *t = ch->path, *p = path, *pend = path + plen;
-  size_t bl = strlen(S->base);
+  size_t bl = strlen(base);
   if (bl) {
-    if (plen < bl || strncmp(path, S->base, bl) != 0) return -1;
+    if (plen < bl || strncmp(path, base, bl) != 0) return -1;
     p += bl;
   }
   while (*t) {
@@ -248,9 +249,42 @@ static void push_peers_table(lua_State *L, fws_lserver *S) {
   lua_remove(L, -2);
 }
 
+static void decide(fws_lserver *S, fws_conn *peer, const fws_request *req, fws_accept *out);
+
+/* srv:on("refused", fn(info, srv)): each refused handshake with its status, reason, path (the
+** query left out: it may hold a key) and peer address, for logs. */
+static void tell_refused(fws_lserver *S, fws_conn *peer, const fws_request *req, const fws_accept *out) {
+  lua_State *L = S->state->L;
+  int top = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, S->state->refs);
+  if (lua_rawgetp(L, -1, S) == LUA_TUSERDATA) {
+    lua_getiuservalue(L, -1, SUV_ON);
+    if (lua_getfield(L, -1, "refused") == LUA_TFUNCTION) {
+      const char *target = fws_request_target(req);
+      lua_createtable(L, 0, 4);
+      lua_pushinteger(L, out->status);
+      lua_setfield(L, -2, "status");
+      lua_pushstring(L, out->reason ? out->reason : "");
+      lua_setfield(L, -2, "reason");
+      lua_pushlstring(L, target, strcspn(target, "?"));
+      lua_setfield(L, -2, "path");
+      lua_pushstring(L, fws_conn_peer(peer));
+      lua_setfield(L, -2, "peer");
+      lua_pushvalue(L, top + 2);
+      fws_lstate_call(S->state, 2);
+    }
+  }
+  lua_settop(L, top);
+}
+
 static void on_accept(fws_server *srv, fws_conn *peer, const fws_request *req, fws_accept *out, void *user) {
   (void)srv;
   fws_lserver *S = user;
+  decide(S, peer, req, out);
+  if (out->status && S->state->L && !S->closed) tell_refused(S, peer, req, out);
+}
+
+static void decide(fws_lserver *S, fws_conn *peer, const fws_request *req, fws_accept *out) {
   lua_State *L = S->state->L;
   if (!L || S->closed) {
     out->status = 503;
@@ -275,11 +309,20 @@ static void on_accept(fws_server *srv, fws_conn *peer, const fws_request *req, f
   }
   lua_pushstring(L, fws_conn_peer(peer));
   lua_setfield(L, reqt, "peer");
-  int rc = typed_path(L, S, target, plen, S->why, sizeof S->why);
+  int rc = typed_path(L, S, S->base, target, plen, S->why, sizeof S->why);
+  for (int i = 0; rc == -1 && i < S->nmore; i++) {
+    lua_pop(L, 1);
+    rc = typed_path(L, S, S->more_bases[i], target, plen, S->why, sizeof S->why);
+  }
   if (rc) {
-    if (rc == -1)
-      snprintf(S->why, sizeof S->why, "no channel at this path (this server serves %.100s%.150s)", S->base,
-               S->ch->path);
+    if (rc == -1) {
+      /* every path it serves, as far as the reason's room goes */
+      int at = snprintf(S->why, sizeof S->why, "no channel at this path (this server serves %.100s%.100s", S->base,
+                        S->ch->path);
+      for (int i = 0; i < S->nmore && at > 0 && (size_t)at < sizeof S->why; i++)
+        at += snprintf(S->why + at, sizeof S->why - (size_t)at, ", %s%s", S->more_bases[i], S->ch->path);
+      if (at > 0 && (size_t)at < sizeof S->why - 1) snprintf(S->why + at, sizeof S->why - (size_t)at, ")");
+    }
     out->status = rc == -1 ? 404 : 400;
     out->reason = S->why;
     lua_settop(L, top);
@@ -379,8 +422,24 @@ int fws_lserver_serve(lua_State *L) {
   o.ping_timeout = luaL_optnumber(L, -1, 0);
   lua_getfield(L, 2, "queue");
   o.peer_queue_limit = (size_t)luaL_optinteger(L, -1, 0);
-  lua_getfield(L, 2, "base");
-  const char *base = luaL_optstring(L, -1, "");
+  /* base: a prefix, or a list of them (the first is srv.url's) */
+  const char *base = "";
+  const char *more[4];
+  int nmore = 0;
+  if (lua_getfield(L, 2, "base") == LUA_TTABLE) {
+    int bt = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, bt);
+    if (n < 1 || n > 5) return luaL_error(L, "base: a list of one to five path prefixes");
+    for (lua_Integer i = 1; i <= n; i++) {
+      /* the strings stay alive in the options table */
+      if (lua_rawgeti(L, bt, i) != LUA_TSTRING) return luaL_error(L, "base[%d] must be a string", (int)i);
+      if (i == 1) base = lua_tostring(L, -1);
+      else more[nmore++] = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+  } else {
+    base = luaL_optstring(L, -1, "");
+  }
   lua_getfield(L, 2, "strict");
   int strict = lua_toboolean(L, -1);
   lua_getfield(L, 2, "subprotocol");
@@ -400,6 +459,11 @@ int fws_lserver_serve(lua_State *L) {
   snprintf(S->base, sizeof S->base, "%s", base);
   size_t bl = strlen(S->base);
   while (bl && S->base[bl - 1] == '/') S->base[--bl] = '\0';
+  for (int i = 0; i < nmore; i++) {
+    char *mb = S->more_bases[S->nmore++];
+    snprintf(mb, sizeof S->more_bases[0], "%s", more[i]);
+    for (size_t ml = strlen(mb); ml && mb[ml - 1] == '/';) mb[--ml] = '\0';
+  }
   luaL_setmetatable(L, FWS_SERVER_MT);
   lua_newtable(L);
   lua_setiuservalue(L, -2, SUV_ON);
@@ -462,7 +526,8 @@ static int srv_tbc(lua_State *L) {
 }
 
 static int srv_on(lua_State *L) {
-  static const char *const events[] = {"connect", "open", "close", "error", "dropped", "binary", "pong", NULL};
+  static const char *const events[] = {"connect", "open", "close", "error", "dropped", "binary", "pong", "refused",
+                                       NULL};
   check_server(L, 1);
   return fws_lcodec_set_handler(L, SUV_ON, events);
 }
