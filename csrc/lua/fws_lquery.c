@@ -259,10 +259,17 @@ static int convert(lua_State *L, const fws_ct *t, int depth) {
     return fws_strhash_find(&t->u.en.hash, t->u.en.values, t->u.en.lens, s, n) >= 0;
   }
   case FWS_OP_UUNION:
-    /* the first member the text reads as, as the codec tries them */
-    if (depth < 8)
-      for (uint32_t i = 0; i < t->u.uu.n; i++)
-        if (convert(L, t->u.uu.choices[i].type, depth + 1)) return 1;
+    /* text fits every string member, so the members it can be read as (a number, a boolean) come
+    ** first, in order; then the first that takes it as it is */
+    if (depth >= 8) return 0;
+    for (int pass = 0; pass < 2; pass++)
+      for (uint32_t i = 0; i < t->u.uu.n; i++) {
+        const fws_ct *m = strip(t->u.uu.choices[i].type);
+        int reads = m && (m->op == FWS_OP_INT32 || m->op == FWS_OP_INT64 || m->op == FWS_OP_UINT32 ||
+                          m->op == FWS_OP_UINT64 || m->op == FWS_OP_DOUBLE || m->op == FWS_OP_BOOL ||
+                          m->op == FWS_OP_LITERAL_BOOL);
+        if (reads == (pass == 0) && convert(L, m, depth + 1)) return 1;
+      }
     return 0;
   case FWS_OP_LIST: case FWS_OP_SET: case FWS_OP_MAP: case FWS_OP_OBJECT: case FWS_OP_UNION:
     return 0;

@@ -25,8 +25,9 @@ void fws_lquery_pairs(lua_State *L, const char *query);
 int fws_lquery_read(lua_State *L, int pairs, const char *name, const fws_ct *t, int multi, char *why,
                     size_t size);
 
-/* The text at the top replaced by the value its type wants (a number, a boolean, for a union the
-** first member the text reads as); text that does not convert stays: the type check then says. */
+/* The text at the top replaced by the value its type wants (a number, a boolean; for an
+** undiscriminated union the first number or boolean member it reads as, else the first member that
+** takes it); text that does not convert stays: the type check then says. */
 void fws_ltext_convert(lua_State *L, const fws_ct *t);
 
 #endif

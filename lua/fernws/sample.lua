@@ -176,8 +176,44 @@ function Gen:value(t, depth)
   return self:pick(WORDS) -- unknown: any JSON value
 end
 
+-- The kinds a message body comes in: each member of an undiscriminated union, each variant of a
+-- discriminated one, else the type itself; as {name = ..., member = i or nil}.
+function sample.kinds(t)
+  while t.kind == "alias" do t = t.target end
+  local out = {}
+  if t.kind == "undiscriminated_union" then
+    for i, m in ipairs(t.members) do
+      local mt = m.type
+      out[i] = { name = mt.short_name or mt.name or ("member " .. i), member = i }
+    end
+  elseif t.kind == "union" then
+    for i, v in ipairs(t.variants) do out[i] = { name = v.value, member = i } end
+  else
+    out[1] = { name = t.short_name or t.name or t.kind }
+  end
+  return out
+end
+
+-- A value of one kind (see sample.kinds) of type t.
+function Gen:kind_value(t, kind)
+  while t.kind == "alias" do t = t.target end
+  if not kind.member then return self:value(t, 0) end
+  if t.kind == "undiscriminated_union" then return self:value(t.members[kind.member].type, 0) end
+  local v = t.variants[kind.member]
+  local out = self:properties(t.base_properties or {}, {}, 0)
+  out[t.discriminant or "type"] = v.value
+  if v.type then
+    if v.flattened then self:properties(v.type.properties or {}, out, 0)
+    else out[v.key or "value"] = self:value(v.type, 1) end
+  end
+  return out
+end
+
+-- gen.full = true fills every optional property near the top (depth < 3): values that show every
+-- field, for checking another implementation's schemas.
 function Gen:properties(props, out, depth)
   local chance = depth >= MAX_DEPTH and 0 or 0.6 / (depth + 1)
+  if self.full then chance = depth < 3 and 1 or 0 end
   for _, p in ipairs(props) do
     if p.required or self:random() < chance then out[p.name] = self:value(p.type, depth + 1) end
   end
