@@ -7,8 +7,6 @@
 
 #include "lua/fws_linterrupt.h"
 
-#define FWS_TASKS_KEY "fernws.tasks"
-
 static void raise_interrupt(lua_State *co, lua_Debug *ar) {
   (void)ar;
   lua_sethook(co, NULL, 0, 0);

@@ -289,10 +289,8 @@ typedef struct qread {
 
 enum { Q_OK = 0, Q_ERR = -1, Q_TWICE = -2 };
 
-static int fail(qread *q, int rc, const char *fmt, const char *detail) {
-  char msg[200];
-  snprintf(msg, sizeof msg, fmt, detail);
-  snprintf(q->why, q->size, "query parameter '%.120s': %s", q->key, msg);
+static int fail(qread *q, int rc, const char *what) {
+  snprintf(q->why, q->size, "query parameter '%.120s': %s", q->key, what);
   return rc;
 }
 
@@ -367,7 +365,7 @@ static int place_in_list(qread *q, int tab, int key, const fws_ct *elem, const c
       char num[24];
       snprintf(num, sizeof num, "%.*s", (int)(len < 20 ? len : 20), seg);
       at = (lua_Integer)strtoll(num, NULL, 10) + 1;
-      if (len > 18 || at > n + 1) return fail(q, Q_ERR, "list index %s is out of order", num);
+      if (len > 18 || at > n + 1) return fail(q, Q_ERR, "a list index is out of order (they count from 0 up)");
     }
     lua_pushinteger(L, at);
     lua_pushvalue(L, text);
@@ -397,7 +395,7 @@ static int place_in_list(qread *q, int tab, int key, const fws_ct *elem, const c
 static int place(qread *q, int tab, int key, const fws_ct *t, const char *rest, int multi, int depth) {
   lua_State *L = q->L;
   int text = lua_gettop(L);
-  if (depth > FWS_QUERY_DEPTH) return fail(q, Q_ERR, "%snests too deeply", "");
+  if (depth > FWS_QUERY_DEPTH) return fail(q, Q_ERR, "nests too deeply");
   luaL_checkstack(L, 12, "query");
   t = strip(t);
   int op = t ? (int)t->op : FWS_OP_UNKNOWN;
@@ -414,7 +412,7 @@ static int place(qread *q, int tab, int key, const fws_ct *t, const char *rest, 
       lua_settop(L, text - 1);
       /* untyped: a repeated key is a list */
       if (!t || op == FWS_OP_UNKNOWN) return Q_TWICE;
-      return fail(q, Q_TWICE, "is given more than once%s", "");
+      return fail(q, Q_TWICE, "is given more than once");
     }
     if ((op == FWS_OP_OBJECT || op == FWS_OP_MAP) && lua_rawlen(L, text) == 0) {
       lua_pop(L, 1);
@@ -427,8 +425,12 @@ static int place(qread *q, int tab, int key, const fws_ct *t, const char *rest, 
     lua_rawset(L, tab);
     return Q_OK;
   }
-  if (*rest != '[') return fail(q, Q_ERR, "unexpected text after ']'%s", "");
-  if (scalar_op(t)) return fail(q, Q_ERR, "a %s has no parts", t->label ? t->label : "scalar");
+  if (*rest != '[') return fail(q, Q_ERR, "unexpected text after ']'");
+  if (scalar_op(t)) {
+    char what[120];
+    snprintf(what, sizeof what, "a %s has no parts", t->label ? t->label : "scalar");
+    return fail(q, Q_ERR, what);
+  }
   /* the container at tab[key] */
   lua_pushvalue(L, key);
   int have = lua_rawget(L, tab);
@@ -439,7 +441,7 @@ static int place(qread *q, int tab, int key, const fws_ct *t, const char *rest, 
     lua_pushvalue(L, -2);
     lua_rawset(L, tab);
   } else if (have != LUA_TTABLE) {
-    return fail(q, Q_ERR, "is given both as a value and with [parts]%s", "");
+    return fail(q, Q_ERR, "is given both as a value and with [parts]");
   }
   int sub = lua_gettop(L);
   const char *seg, *after;
@@ -474,7 +476,7 @@ static int place(qread *q, int tab, int key, const fws_ct *t, const char *rest, 
       goto down;
     }
   }
-  if (!segment(rest, &seg, &len, &after)) return fail(q, Q_ERR, "unbalanced '['%s", "");
+  if (!segment(rest, &seg, &len, &after)) return fail(q, Q_ERR, "unbalanced '['");
   lua_pushlstring(L, seg, len);
   /* an unknown property is placed as text: the type check names it */
 down: {
@@ -506,7 +508,7 @@ int fws_lquery_read(lua_State *L, int pairs, const char *name, const fws_ct *t, 
       q.key = k;
       lua_rawgeti(L, -2, 2);
       int rc = multi ? place(&q, out, key, t, k + nl, 1, 0) : place_untyped_repeats(&q, out, key, t, k + nl, 0);
-      if (rc == Q_TWICE && !why[0]) fail(&q, rc, "is given more than once%s", "");
+      if (rc == Q_TWICE && !why[0]) fail(&q, rc, "is given more than once");
       if (rc != Q_OK) {
         lua_settop(L, out - 1);
         return -1;

@@ -10,7 +10,6 @@
 #define FWS_ERROR_MT "fernws.error"
 /* The state's metatable: not FWS_STATE_KEY, which names the state itself in the registry */
 #define FWS_STATE_MT "fernws.state.mt"
-#define FWS_TASKS_KEY "fernws.tasks"
 
 static int state_gc(lua_State *L) {
   fws_lstate *s = luaL_checkudata(L, 1, FWS_STATE_MT);
