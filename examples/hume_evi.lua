@@ -21,7 +21,8 @@ print("connecting to " .. chat:endpoint())
 
 fernws.spawn(function()
   local conn, err = chat:connect {
-    -- session_settings is declared required; an empty object is a valid ConnectSessionSettings
+    -- session_settings is required in this definition (optional in Hume's newer SDK): an empty
+    -- object is left out of the query, as the SDK does, and a fernws server reads it back as {}
     query = { api_key = key, session_settings = {} },
     reconnect = { attempts = 3 },
   }

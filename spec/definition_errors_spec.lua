@@ -580,15 +580,17 @@ describe("examples", function()
     "defn.yml:20:27: example: header 'Y' is not declared by the channel",
   }
 
-  it("naming a message id, a parameter or a header the channel does not have (headers in any case)", function()
-    assert.same(want, (errors_of(text)))
+  it("naming a message id, a parameter or a header the channel does not have: errors of a strict load", function()
+    assert.same(want, (errors_of(text, nil, { strict = true })))
   end)
 
-  it("a lenient load lets them pass as warnings", function()
-    local errs, warnings, api = errors_of(text, nil, { lenient = true })
-    assert.same({}, errs)
-    assert.is_not_nil(api)
-    assert.same(want, warnings)
+  it("warnings by default (they only touch examples), and for a lenient strict load", function()
+    for _, opts in ipairs({ {}, { lenient = true, strict = true } }) do
+      local errs, warnings, api = errors_of(text, nil, opts)
+      assert.same({}, errs)
+      assert.is_not_nil(api)
+      assert.same(want, warnings)
+    end
   end)
 
   it("an example without messages, and an example message without type or body", function()
@@ -603,13 +605,21 @@ describe("examples", function()
 end)
 
 describe("path parameters", function()
-  it("a {param} the channel does not declare, and one declared that the path lacks", function()
-    local errs = errors_of("channel:\n  path: /v1/{voice_id}/stream/{model}\n  auth: false\n  path-parameters:\n" ..
-      "    voice_id: string\n    extra: string\n  messages: {}\n")
-    assert.same({
-      "defn.yml:2:31: path parameter '{model}' in the path is not declared in path-parameters",
-      "defn.yml:6:5: path parameter 'extra' is declared but the path '/v1/{voice_id}/stream/{model}' has no such placeholder",
-    }, errs)
+  local text = "channel:\n  path: /v1/{voice_id}/stream/{model}\n  auth: false\n  path-parameters:\n" ..
+    "    voice_id: string\n    extra: string\n  messages: {}\n"
+  local undeclared = "defn.yml:2:31: path parameter '{model}' in the path is not declared in path-parameters"
+  local unused = "defn.yml:6:5: path parameter 'extra' is declared but the path '/v1/{voice_id}/stream/{model}' has no such placeholder"
+
+  it("a {param} the channel does not declare, and one declared that the path lacks (strict: both errors)", function()
+    assert.same({ undeclared, unused }, (errors_of(text, nil, { strict = true })))
+  end)
+
+  it("by default one declared that the path lacks is a warning (it only touches docs); an undeclared one is not", function()
+    local errs, _, api, _, raw = errors_of(text)
+    assert.is_nil(api)
+    assert.same({ undeclared }, errs)
+    assert.equal(1, #raw.warnings)
+    assert.equal(unused:match("^defn%.yml:%d+:%d+: (.*)$"), raw.warnings[1].message)
   end)
 
   it("api.yml's path-parameters count as declared", function()
@@ -719,6 +729,28 @@ describe("api.yml errors", function()
 end)
 
 describe("unknown keys are warnings", function()
+  it("a misspelt channel or message key names the key it is closest to", function()
+    local _, _, api, _, raw = errors_of(table.concat({
+      "channel:",
+      "  path: /x",
+      "  auth: false",
+      "  mesages:",
+      "    m: {origin: client, body: string}",
+      "  querry-parameters: {}",
+      "  messages:",
+      "    n: {orgin: client, body: string, dcos: x}",
+    }, "\n") .. "\n")
+    assert.is_nil(api) -- n has no origin
+    local warnings = {}
+    for _, w in ipairs(raw.warnings) do warnings[#warnings + 1] = ("defn.yml:%d:%d: %s"):format(w.line, w.column, w.message) end
+    assert.same({
+      "defn.yml:4:3: unknown key 'mesages' in 'channel' (ignored): did you mean 'messages'?",
+      "defn.yml:6:3: unknown key 'querry-parameters' in 'channel' (ignored): did you mean 'query-parameters'?",
+      "defn.yml:8:9: unknown key 'orgin' in a message (ignored): did you mean 'origin'?",
+      "defn.yml:8:38: unknown key 'dcos' in a message (ignored): did you mean 'docs'?",
+    }, warnings)
+  end)
+
   it("in api.yml, a file, a type, a property, a channel, a message, an example", function()
     local errs, warnings, api = errors_of(table.concat({
       "typos: 1",
@@ -740,10 +772,10 @@ describe("unknown keys are warnings", function()
     assert.same({}, errs)
     assert.is_not_nil(api)
     assert.same({
-      "api.yml:2:1: unknown key 'nmae' in api.yml (ignored)",
-      "defn.yml:1:1: unknown key 'typos' in defn.yml (ignored)",
-      "defn.yml:4:5: unknown key 'propertys' in an object type (ignored)",
-      "defn.yml:6:25: unknown key 'doc' in property 'a' (ignored)",
+      "api.yml:2:1: unknown key 'nmae' in api.yml (ignored): did you mean 'name'?",
+      "defn.yml:1:1: unknown key 'typos' in defn.yml (ignored): did you mean 'types'?",
+      "defn.yml:4:5: unknown key 'propertys' in an object type (ignored): did you mean 'properties'?",
+      "defn.yml:6:25: unknown key 'doc' in property 'a' (ignored): did you mean 'docs'?",
       "defn.yml:10:3: unknown key 'colour' in 'channel' (ignored)",
       "defn.yml:12:34: unknown key 'since' in a message (ignored)",
       "defn.yml:15:7: unknown key 'extra' in an example (ignored)",

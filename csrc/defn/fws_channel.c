@@ -15,6 +15,13 @@ static void inconsistent(fws_loader *ld, fws_pos pos, const char *fmt, const cha
   else fws_ld_error(ld, pos, fmt, a, b);
 }
 
+/* Problems that only touch examples or documentation (the channel works the same): warnings, so
+** that a definition loads as its vendor publishes it; errors for a strict load (fernws check). */
+static void docs_only(fws_loader *ld, fws_pos pos, const char *fmt, const char *a, const char *b) {
+  if (ld->opts.strict) inconsistent(ld, pos, fmt, a, b);
+  else fws_ld_warn(ld, pos, fmt, a, b);
+}
+
 static fws_type *inline_body(fws_loader *ld, fws_file *file, const fws_node *body) {
   static const char *const keys[] = {"name", "extends", "properties", NULL};
   fws_ld_known_keys(ld, body, "an inline message body", keys);
@@ -149,7 +156,7 @@ static void check_example_keys(fws_loader *ld, const fws_node *m, const fws_para
     int found = find_param(ps, n, k) || find_param(more, nmore, k);
     for (size_t j = 0; caseless && !found && j < n; j++) found = strcasecmp(ps[j].name, k) == 0;
     for (size_t j = 0; caseless && !found && j < nmore; j++) found = strcasecmp(more[j].name, k) == 0;
-    if (!found) inconsistent(ld, m->keys[i]->pos, "example: %s '%s' is not declared by the channel", what, k);
+    if (!found) docs_only(ld, m->keys[i]->pos, "example: %s '%s' is not declared by the channel", what, k);
   }
 }
 
@@ -204,7 +211,7 @@ static void read_examples(fws_loader *ld, fws_channel *ch, const fws_node *exs) 
         const char *near = closest_message(ch, type->str);
         char hint[160] = "";
         if (near) snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
-        inconsistent(ld, type->pos, "example message type '%s' is not a message of this channel%s", type->str, hint);
+        docs_only(ld, type->pos, "example message type '%s' is not a message of this channel%s", type->str, hint);
         continue;
       }
       fws_example_message *em = &ex->messages[ex->nmessages++];
@@ -251,8 +258,8 @@ static void check_path(fws_loader *ld, fws_channel *ch, const fws_node *path_nod
     char placeholder[160];
     snprintf(placeholder, sizeof placeholder, "{%s}", pp->name);
     if (!strstr(p, placeholder))
-      inconsistent(ld, pp->pos, "path parameter '%s' is declared but the path '%s' has no such placeholder",
-                   pp->name, p);
+      docs_only(ld, pp->pos, "path parameter '%s' is declared but the path '%s' has no such placeholder", pp->name,
+                p);
   }
 }
 

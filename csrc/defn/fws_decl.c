@@ -19,7 +19,10 @@ static void known(fws_loader *ld, const fws_node *map, const char *what, const c
     if (is_common(k)) continue;
     int ok = 0;
     for (const char *const *p = own; *p && !ok; p++) ok = fws_node_is(k, *p);
-    if (!ok) fws_ld_warn(ld, k->pos, "unknown key '%s' in %s (ignored)", k->str, what);
+    const char *near = ok ? NULL : fws_nearest(k->str, own);
+    if (!near && !ok) near = fws_nearest(k->str, common_keys);
+    if (!ok) fws_ld_warn(ld, k->pos, "unknown key '%s' in %s (ignored)%s%s%s", k->str, what,
+                         near ? ": did you mean '" : "", near ? near : "", near ? "'?" : "");
   }
 }
 

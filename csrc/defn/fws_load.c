@@ -118,7 +118,9 @@ void fws_ld_known_keys(fws_loader *ld, const fws_node *map, const char *what, co
     const fws_node *k = map->keys[i];
     int known = 0;
     for (const char *const *p = keys; *p && !known; p++) known = fws_node_is(k, *p);
-    if (!known) fws_ld_warn(ld, k->pos, "unknown key '%s' in %s (ignored)", k->str, what);
+    const char *near = known ? NULL : fws_nearest(k->str, keys);
+    if (!known) fws_ld_warn(ld, k->pos, "unknown key '%s' in %s (ignored)%s%s%s", k->str, what,
+                            near ? ": did you mean '" : "", near ? near : "", near ? "'?" : "");
   }
 }
 

@@ -85,5 +85,7 @@ size_t fws_edit_distance(const char *a, const char *b, size_t limit);
 /* 1 when `candidate` is near enough to what was `typed` to suggest it (about one slip in three
 ** characters); *dist tells how near. */
 int fws_is_near(const char *typed, const char *candidate, size_t *dist);
+/* The candidate (NULL-terminated list) nearest to typed, if one is near; else NULL. */
+const char *fws_nearest(const char *typed, const char *const *candidates);
 
 #endif

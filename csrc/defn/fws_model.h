@@ -243,6 +243,8 @@ typedef struct fws_api {
 
 typedef struct fws_load_opts {
   int lenient;            /* channel consistency problems (examples, path params) become warnings */
+  int strict;             /* problems that only touch examples or docs are errors (fernws check);
+                          ** by default they are warnings, so definitions load as vendors publish them */
   size_t max_file_size;   /* bytes; 0: 64 MiB */
   size_t max_files;       /* 0: 10000 */
 } fws_load_opts;

@@ -43,3 +43,14 @@ int fws_is_near(const char *typed, const char *candidate, size_t *dist) {
   if (dist) *dist = d;
   return d <= allowed;
 }
+
+const char *fws_nearest(const char *typed, const char *const *candidates) {
+  const char *best = NULL;
+  size_t bd = (size_t)-1, d;
+  for (; *candidates; candidates++)
+    if (fws_is_near(typed, *candidates, &d) && d < bd) {
+      bd = d;
+      best = *candidates;
+    }
+  return best;
+}

@@ -72,7 +72,7 @@ static void push_diag_text(lua_State *L, const fws_api *api, fws_severity sev) {
   luaL_pushresult(&b);
 }
 
-/* fernws.load(path [, {lenient = true}]) -> api | nil, message, errors */
+/* fernws.load(path [, {lenient = true, strict = true}]) -> api | nil, message, errors */
 int fws_lapi_load(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   fws_load_opts opts = {0};
@@ -80,7 +80,9 @@ int fws_lapi_load(lua_State *L) {
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_getfield(L, 2, "lenient");
     opts.lenient = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    lua_getfield(L, 2, "strict");
+    opts.strict = lua_toboolean(L, -1);
+    lua_pop(L, 2);
   }
   /* marked empty before the model exists, so an error leaves a consistent object (liolib) */
   fws_lapi *a = lua_newuserdatauv(L, sizeof *a, 1);

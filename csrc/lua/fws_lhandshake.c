@@ -8,6 +8,7 @@
 
 #include "defn/fws_endpoint.h"
 #include "lua/fws_lhandshake.h"
+#include "lua/fws_lquery.h"
 #include "types/fws_numtext.h"
 
 static const char hexdig[] = "0123456789ABCDEF";
@@ -70,47 +71,39 @@ static void push_scalar_text(lua_State *L, int idx) {
   }
 }
 
-static int is_null(lua_State *L, int idx) {
-  return lua_isnil(L, idx) || (lua_type(L, idx) == LUA_TLIGHTUSERDATA && !lua_touserdata(L, idx));
-}
-
-/* key=value pairs for one query value into parts: lists repeat the key, tables nest as key[sub]. */
-static void add_query_value(lua_State *L, int parts, const char *key, int vidx, int depth) {
-  vidx = lua_absindex(L, vidx);
-  if (is_null(L, vidx)) return;
-  if (depth > 8) luaL_error(L, "query parameter '%s' nests too deeply", key);
-  luaL_checkstack(L, 8, "query");
-  if (lua_istable(L, vidx)) {
-    lua_Integer n = (lua_Integer)lua_rawlen(L, vidx);
-    if (n > 0) {
-      for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, vidx, i);
-        add_query_value(L, parts, key, -1, depth + 1);
-        lua_pop(L, 1);
-      }
-      return;
-    }
-    lua_pushnil(L);
-    while (lua_next(L, vidx)) {
-      if (lua_type(L, -2) == LUA_TSTRING) {
-        lua_pushfstring(L, "%s[%s]", key, lua_tostring(L, -2));
-        add_query_value(L, parts, lua_tostring(L, -1), -2, depth + 1);
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
-    }
+/* A header's text: a list is its elements joined by ", " (HTTP's list syntax); an object has no
+** header form (refused). */
+static void push_header_text(lua_State *L, int idx, const char *name) {
+  idx = lua_absindex(L, idx);
+  if (!lua_istable(L, idx)) {
+    push_scalar_text(L, idx);
     return;
   }
-  push_encoded(L, key, strlen(key));
-  push_scalar_text(L, vidx);
-  size_t vl;
-  const char *v = lua_tolstring(L, -1, &vl);
-  push_encoded(L, v, vl);
-  lua_remove(L, -2);
-  lua_pushliteral(L, "=");
-  lua_insert(L, -2);
-  lua_concat(L, 3);
-  append(L, parts);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+  lua_pushnil(L);
+  if (n == 0 && lua_next(L, idx)) luaL_error(L, "header '%s': an object has no header form", name);
+  lua_newtable(L);
+  int texts = lua_gettop(L);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    if (lua_istable(L, -1)) luaL_error(L, "header '%s': a list of lists or objects has no header form", name);
+    push_scalar_text(L, -1);
+    lua_rawseti(L, texts, i);
+    lua_pop(L, 1);
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (i > 1) luaL_addstring(&b, ", ");
+    lua_rawgeti(L, texts, i);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  lua_remove(L, texts);
+}
+
+static int is_null(lua_State *L, int idx) {
+  return lua_isnil(L, idx) || (lua_type(L, idx) == LUA_TLIGHTUSERDATA && !lua_touserdata(L, idx));
 }
 
 static const fws_param *find_param(const fws_param *ps, size_t n, const char *name, int caseless) {
@@ -217,7 +210,7 @@ static void declared_headers(lua_State *L, fws_lapi *a, int opts, int req, const
       continue;
     }
     check_typed(L, a, -1, cts[i], "header", p->name);
-    push_scalar_text(L, -1);
+    push_header_text(L, -1, p->name);
     add_header(L, req, p->name, -1);
     lua_pop(L, 2);
   }
@@ -411,7 +404,18 @@ static void build_query(lua_State *L, fws_lapi *a, const fws_channel *ch, const 
       if (p->required) luaL_error(L, "query parameter '%s' is required (query = {%s = ...})", p->name, p->name);
       continue;
     }
-    if (p->allow_multiple && lua_istable(L, -1) && lua_rawlen(L, -1) > 0) {
+    if (p->allow_multiple && lua_istable(L, -1) && lua_rawlen(L, -1) == 0 && !p->required) {
+      /* an empty list of values: nothing to send, as the SDKs do */
+      lua_pushnil(L);
+      int empty = !lua_next(L, -2);
+      if (!empty) lua_pop(L, 2);
+      if (empty) {
+        lua_pop(L, 1);
+        continue;
+      }
+    }
+    int multi = p->allow_multiple && lua_istable(L, -1) && lua_rawlen(L, -1) > 0;
+    if (multi) {
       /* allow-multiple: each element is typed as the parameter */
       lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
       for (lua_Integer k = 1; k <= n; k++) {
@@ -424,7 +428,7 @@ static void build_query(lua_State *L, fws_lapi *a, const fws_channel *ch, const 
     } else {
       check_typed(L, a, -1, cc->query[i], "query parameter", p->name);
     }
-    add_query_value(L, parts, p->name, -1, 0);
+    fws_lquery_write(L, parts, p->name, -1, cc->query[i], multi);
     lua_pop(L, 1);
   }
   /* keys the definition does not know are misuse in query, allowed in extra_query */
@@ -444,10 +448,9 @@ static void build_query(lua_State *L, fws_lapi *a, const fws_channel *ch, const 
     lua_pushnil(L);
     while (lua_next(L, t)) {
       if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "extra_query: keys must be strings");
-      lua_pushvalue(L, -2);
-      add_query_value(L, parts, lua_tostring(L, -1), -2, 0);
-      lua_pop(L, 2);
+      lua_pop(L, 1);
     }
+    fws_lquery_write_keys(L, parts, t); /* sorted: the same URL every time */
   }
   lua_pop(L, 1);
   luaL_Buffer b;
@@ -536,4 +539,161 @@ void fws_lhandshake_build(lua_State *L, fws_lchannel *c, int opts) {
   }
   lua_pop(L, 1);
   lua_settop(L, req);
+}
+
+/* ---- the server's side: the credential a request carries ---- */
+
+static const char *scheme_header(const fws_auth_scheme *s) {
+  if (s->kind == FWS_AUTH_HEADER || (s->kind == FWS_AUTH_OAUTH && s->header)) return s->header;
+  return "Authorization";
+}
+
+void fws_lhandshake_scheme_headers(lua_State *L, fws_lapi *a, const fws_request *req, int headers) {
+  const fws_api *api = a->api;
+  headers = lua_absindex(L, headers);
+  for (size_t i = 0; i < api->nschemes + api->nauth; i++) {
+    const fws_auth_scheme *s = i < api->nschemes ? &api->schemes[i] : api->auth[i - api->nschemes];
+    const char *name = scheme_header(s);
+    char lower[128];
+    size_t k = 0;
+    for (; name[k] && k < sizeof lower - 1; k++) lower[k] = (char)tolower((unsigned char)name[k]);
+    lower[k] = '\0';
+    if (lua_getfield(L, headers, lower) != LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    const char *v = fws_request_header(req, name);
+    if (!v) continue;
+    lua_pushstring(L, v);
+    lua_setfield(L, headers, lower);
+  }
+}
+
+/* The offset past "prefix " in v (case-insensitive), 0 without a prefix, -1 when v lacks it. */
+static int past_prefix(const char *v, const char *prefix) {
+  if (!prefix || !*prefix) return 0;
+  size_t n = strlen(prefix);
+  if (strncasecmp(v, prefix, n) != 0 || v[n] != ' ') return -1;
+  while (v[n] == ' ') n++;
+  return (int)n;
+}
+
+/* The key in a Sec-WebSocket-Protocol list: after an entry equal to the prefix when the scheme has
+** one; else the second entry when the first is "token" or "bearer" (Deepgram's form), else the
+** first. Pushed, or nothing (0). */
+static int subprotocol_key(lua_State *L, const char *list, const char *prefix) {
+  const char *entries[8];
+  size_t lens[8];
+  int n = 0;
+  for (const char *p = list; *p && n < 8;) {
+    while (*p == ' ' || *p == '\t' || *p == ',') p++;
+    if (!*p) break;
+    size_t len = strcspn(p, ",");
+    size_t k = len;
+    while (k && (p[k - 1] == ' ' || p[k - 1] == '\t')) k--;
+    entries[n] = p;
+    lens[n++] = k;
+    p += len;
+  }
+  int at = -1;
+  if (prefix && *prefix) {
+    for (int i = 0; i + 1 < n; i++)
+      if (lens[i] == strlen(prefix) && strncasecmp(entries[i], prefix, lens[i]) == 0) {
+        at = i + 1;
+        break;
+      }
+  } else if (n > 0) {
+    at = n > 1 && ((lens[0] == 5 && strncasecmp(entries[0], "token", 5) == 0) ||
+                   (lens[0] == 6 && strncasecmp(entries[0], "bearer", 6) == 0))
+             ? 1
+             : 0;
+  }
+  if (at < 0) return 0;
+  lua_pushlstring(L, entries[at], lens[at]);
+  return 1;
+}
+
+static int b64val(int c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+/* Pushes base64 text decoded (padding optional), or nothing (0) when it is not base64. */
+static int push_unbase64(lua_State *L, const char *s) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  unsigned acc = 0;
+  int bits = 0;
+  for (; *s && *s != '='; s++) {
+    int v = b64val((unsigned char)*s);
+    if (v < 0) {
+      luaL_pushresult(&b);
+      lua_pop(L, 1);
+      return 0;
+    }
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      luaL_addchar(&b, (char)((acc >> bits) & 0xff));
+    }
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* Fills the table at the top with one scheme's credential; 0 when the request has none. */
+static int read_credential(lua_State *L, const fws_auth_scheme *s, const fws_request *req) {
+  const char *name = scheme_header(s);
+  const char *v = fws_request_header(req, name);
+  if (!v) return 0;
+  if (s->kind == FWS_AUTH_BASIC) {
+    int at = past_prefix(v, "Basic");
+    if (at < 0 || !push_unbase64(L, v + at)) return 0;
+    size_t n;
+    const char *up = lua_tolstring(L, -1, &n);
+    const char *colon = memchr(up, ':', n);
+    if (!colon) {
+      lua_pop(L, 1);
+      return 0;
+    }
+    lua_pushlstring(L, up, (size_t)(colon - up));
+    lua_setfield(L, -3, "username");
+    lua_pushlstring(L, colon + 1, n - (size_t)(colon - up) - 1);
+    lua_setfield(L, -3, "password");
+    lua_pop(L, 1);
+    return 1;
+  }
+  if (s->kind == FWS_AUTH_HEADER && strcasecmp(name, "Sec-WebSocket-Protocol") == 0) {
+    if (!subprotocol_key(L, v, s->prefix)) return 0;
+  } else {
+    const char *prefix = s->kind == FWS_AUTH_HEADER ? s->prefix : s->prefix ? s->prefix : "Bearer";
+    int at = past_prefix(v, prefix);
+    /* a header scheme's prefix is optional on the way in; a bearer token needs its word */
+    if (at < 0 && s->kind != FWS_AUTH_HEADER) return 0;
+    lua_pushstring(L, v + (at < 0 ? 0 : at));
+  }
+  lua_setfield(L, -2, "token");
+  return 1;
+}
+
+void fws_lhandshake_auth(lua_State *L, fws_lapi *a, const fws_channel *ch, const fws_request *req) {
+  const fws_api *api = a->api;
+  if (ch->auth)
+    for (size_t i = 0; i < api->nauth; i++) {
+      const fws_auth_scheme *s = api->auth[i];
+      lua_createtable(L, 0, 3);
+      if (read_credential(L, s, req)) {
+        lua_pushstring(L, s->name);
+        lua_setfield(L, -2, "scheme");
+        return;
+      }
+      lua_pop(L, 1);
+    }
+  lua_pushnil(L);
 }

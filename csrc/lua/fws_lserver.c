@@ -8,6 +8,8 @@
 
 #include "lua/fws_lcodec.h"
 #include "lua/fws_lconn.h"
+#include "lua/fws_lhandshake.h"
+#include "lua/fws_lquery.h"
 #include "lua/fws_lserver.h"
 
 enum { SUV_ON = 1, SUV_SUBS, SUV_CHANNEL, SUV_PEERS, SUV_COUNT = 4 };
@@ -40,30 +42,6 @@ static void push_decoded(lua_State *L, const char *s, size_t n, int plus) {
   luaL_pushresult(&b);
 }
 
-/* The text at the top as the Lua value its type wants (a number, a boolean), in place. Anything
-** that does not convert stays a string: the type check then says what was expected. */
-static void convert_text(lua_State *L, const fws_ct *t) {
-  while (t->op == FWS_OP_OPTIONAL || t->op == FWS_OP_NULLABLE) t = t->u.elem;
-  switch (t->op) {
-  case FWS_OP_INT32: case FWS_OP_INT64: case FWS_OP_UINT32: case FWS_OP_UINT64: case FWS_OP_DOUBLE: {
-    const char *s = lua_tostring(L, -1);
-    if (*s && !isspace((unsigned char)*s) && lua_stringtonumber(L, s)) lua_remove(L, -2);
-    break;
-  }
-  case FWS_OP_BOOL: case FWS_OP_LITERAL_BOOL: {
-    const char *s = lua_tostring(L, -1);
-    if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
-      int v = s[0] == 't';
-      lua_pop(L, 1);
-      lua_pushboolean(L, v);
-    }
-    break;
-  }
-  default:
-    break;
-  }
-}
-
 static const fws_ct *elem_of(const fws_ct *t) {
   while (t->op == FWS_OP_OPTIONAL || t->op == FWS_OP_NULLABLE) t = t->u.elem;
   return (t->op == FWS_OP_LIST || t->op == FWS_OP_SET) ? t->u.elem : NULL;
@@ -83,126 +61,55 @@ static int type_problem(lua_State *L, fws_lapi *a, int idx, const fws_ct *t, con
   int rc = fws_encode(L, &a->codec, idx, t, 0, &errs);
   if (rc) {
     const char *path = errs.n ? errs.items[0].path : "";
-    snprintf(buf, size, "%s%s%s: %s", what, path[0] ? "." : "", path,
-             errs.n ? (strchr(errs.items[0].message, ':') && path[0] ? strchr(errs.items[0].message, ':') + 2
-                                                                      : errs.items[0].message)
-                    : "invalid");
+    const char *msg = errs.n ? errs.items[0].message : "invalid";
+    if (errs.n && strchr(msg, ':') && path[0]) msg = strchr(msg, ':') + 2;
+    if (errs.n && strchr(msg, '\'')) {
+      /* a message quoting the value ('x' is not one of ...) is not sent back: it may be a key */
+      snprintf(buf, size, "%s%s%s: expected %s, got %s", what, path[0] ? "." : "", path, errs.items[0].expected,
+               errs.items[0].got);
+    } else {
+      snprintf(buf, size, "%s%s%s: %s", what, path[0] ? "." : "", path, msg);
+    }
   }
   fws_verrs_free(&errs);
   return rc;
 }
 
-/* Splits the query string into {name = text or {texts...}} with names and values decoded. */
-static void push_raw_query(lua_State *L, const char *q) {
+/* An absent parameter whose type is a container reads as an empty one, when that fits: the SDKs
+** (and fernws) leave an empty object or list out of the query. 0 with it pushed, else -1. */
+static int empty_container(lua_State *L, fws_lserver *S, const fws_ct *t) {
+  if (!object_of(t) && !elem_of(t)) return -1;
+  char ignore[8];
   lua_newtable(L);
-  if (!q) return;
-  while (*q) {
-    const char *amp = strchr(q, '&');
-    size_t n = amp ? (size_t)(amp - q) : strlen(q);
-    const char *eq = memchr(q, '=', n);
-    if (n) {
-      push_decoded(L, q, eq ? (size_t)(eq - q) : n, 1);
-      if (eq) push_decoded(L, eq + 1, n - (size_t)(eq - q) - 1, 1);
-      else lua_pushliteral(L, "");
-      lua_pushvalue(L, -2);
-      if (lua_rawget(L, -4) == LUA_TNIL) {
-        lua_pop(L, 1);
-        lua_rawset(L, -3);
-      } else {
-        /* a repeated key: its values in a list */
-        if (!lua_istable(L, -1)) {
-          lua_createtable(L, 2, 0);
-          lua_insert(L, -2);
-          lua_rawseti(L, -2, 1);
-        }
-        lua_insert(L, -2);
-        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-        lua_rawset(L, -3);
-      }
-    }
-    q += n;
-    if (*q == '&') q++;
-  }
+  if (type_problem(L, S->api, lua_gettop(L), t, "", ignore, sizeof ignore) == 0) return 0;
+  lua_pop(L, 1);
+  return -1;
 }
 
-/* req.query: each declared parameter typed (lists from repeated keys, objects from a[b]=c). */
+/* req.query: each declared parameter read from the query string as its type (lists from
+** repeated keys, objects and maps from a[b][c]=v at any depth, see fws_lquery.c). */
 static int typed_query(lua_State *L, fws_lserver *S, const char *query, char *why, size_t size) {
   const fws_channel *ch = S->ch;
   const fws_cchannel *cc = S->cc;
-  push_raw_query(L, query);
-  int raw = lua_gettop(L);
+  fws_lquery_pairs(L, query);
+  int pairs = lua_gettop(L);
   lua_newtable(L);
-  int out = raw + 1;
+  int out = pairs + 1;
   for (size_t i = 0; i < ch->nquery; i++) {
     const fws_param *p = &ch->query[i];
     const fws_ct *t = cc->query[i];
-    const fws_ct *elem = elem_of(t);
-    const fws_ct *obj = object_of(t);
+    int multi = p->allow_multiple && !elem_of(t);
     char what[160];
     snprintf(what, sizeof what, "query parameter '%s'", p->name);
-    if (obj) {
-      /* a[b]=c pairs into a table, values typed by the object's properties */
-      lua_newtable(L);
-      int any = 0;
-      size_t nl = strlen(p->name);
-      lua_pushnil(L);
-      while (lua_next(L, raw)) {
-        const char *k = lua_tostring(L, -2);
-        if (strncmp(k, p->name, nl) == 0 && k[nl] == '[' && k[strlen(k) - 1] == ']') {
-          lua_pushlstring(L, k + nl + 1, strlen(k) - nl - 2);
-          lua_pushvalue(L, -2);
-          if (lua_istable(L, -1)) {
-            lua_rawgeti(L, -1, 1);
-            lua_remove(L, -2);
-          }
-          if (obj->op == FWS_OP_OBJECT) {
-            int32_t pi = fws_prop_find(obj, lua_tostring(L, -2), lua_rawlen(L, -2));
-            if (pi >= 0) convert_text(L, obj->u.obj.props[pi].type);
-          } else {
-            convert_text(L, obj->u.map.value);
-          }
-          lua_rawset(L, -5);
-          any = 1;
-        }
-        lua_pop(L, 1);
-      }
-      if (!any) {
-        lua_pop(L, 1);
-        lua_pushnil(L);
-      }
-    } else {
-      lua_getfield(L, raw, p->name);
-      if (!lua_isnil(L, -1)) {
-        if (elem || p->allow_multiple) {
-          if (!lua_istable(L, -1)) {
-            lua_createtable(L, 1, 0);
-            lua_insert(L, -2);
-            lua_rawseti(L, -2, 1);
-          }
-          lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-          for (lua_Integer k = 1; k <= n; k++) {
-            lua_rawgeti(L, -1, k);
-            convert_text(L, elem ? elem : t);
-            lua_rawseti(L, -2, k);
-          }
-        } else {
-          if (lua_istable(L, -1)) {
-            snprintf(why, size, "%s is given more than once", what);
-            return -1;
-          }
-          convert_text(L, t);
-        }
-      }
-    }
+    if (fws_lquery_read(L, pairs, p->name, t, multi, why, size)) return -1;
     if (lua_isnil(L, -1)) {
       lua_pop(L, 1);
-      if (p->required) {
+      if (!p->required) continue;
+      if (empty_container(L, S, t)) {
         snprintf(why, size, "%s is required", what);
         return -1;
       }
-      continue;
-    }
-    if (p->allow_multiple && !elem) {
+    } else if (multi) {
       lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
       for (lua_Integer k = 1; k <= n; k++) {
         lua_rawgeti(L, -1, k);
@@ -219,18 +126,19 @@ static int typed_query(lua_State *L, fws_lserver *S, const char *query, char *wh
     }
     lua_setfield(L, out, p->name);
   }
-  lua_remove(L, raw);
+  lua_remove(L, pairs);
   return 0;
 }
 
 /* req.path from the channel's path template ({name} segments typed), or -1 when it does not match. */
-static int typed_path(lua_State *L, fws_lserver *S, const char *path, size_t plen, char *why, size_t size) {
+static int typed_path(lua_State *L, fws_lserver *S, const char *base, const char *path, size_t plen, char *why,
+                      size_t size) {
   const fws_channel *ch = S->ch;
   lua_newtable(L);
   const char *t = ch->path, *p = path, *pend = path + plen;
-  size_t bl = strlen(S->base);
+  size_t bl = strlen(base);
   if (bl) {
-    if (plen < bl || strncmp(path, S->base, bl) != 0) return -1;
+    if (plen < bl || strncmp(path, base, bl) != 0) return -1;
     p += bl;
   }
   while (*t) {
@@ -245,7 +153,7 @@ static int typed_path(lua_State *L, fws_lserver *S, const char *path, size_t ple
       push_decoded(L, p, (size_t)(vend - p), 0);
       for (size_t i = 0; i < ch->npath_params; i++)
         if (strcmp(ch->path_params[i].name, name) == 0) {
-          convert_text(L, S->cc->path_params[i]);
+          fws_ltext_convert(L, S->cc->path_params[i]);
           char what[160];
           snprintf(what, sizeof what, "path parameter '%s'", name);
           if (type_problem(L, S->api, lua_gettop(L), S->cc->path_params[i], what, why, size)) return -2;
@@ -270,7 +178,34 @@ static void collect_header(const char *name, const char *value, void *ud) {
   lua_setfield(L, -2, name);
 }
 
-/* req.headers: what lws knows by name, and the definition's headers typed, names in lower case. */
+/* The header text at the top as t: a list type splits at commas (HTTP's list syntax). */
+static void header_value(lua_State *L, const fws_ct *t) {
+  const fws_ct *elem = elem_of(t);
+  if (!elem) {
+    fws_ltext_convert(L, t);
+    return;
+  }
+  const char *s = lua_tostring(L, -1);
+  lua_newtable(L);
+  lua_Integer n = 0;
+  while (*s) {
+    while (*s == ' ' || *s == '\t') s++;
+    size_t len = strcspn(s, ",");
+    size_t k = len;
+    while (k && (s[k - 1] == ' ' || s[k - 1] == '\t')) k--;
+    if (k || s[len] == ',') {
+      lua_pushlstring(L, s, k);
+      fws_ltext_convert(L, elem);
+      lua_rawseti(L, -2, ++n);
+    }
+    s += len;
+    if (*s == ',') s++;
+  }
+  lua_remove(L, -2);
+}
+
+/* req.headers: what lws knows by name, and every header the definition names (the channel's,
+** api.yml's, the auth schemes'), typed, names in lower case. */
 static int typed_headers(lua_State *L, fws_lserver *S, const fws_request *req, char *why, size_t size) {
   lua_newtable(L);
   fws_request_headers(req, collect_header, L);
@@ -294,13 +229,14 @@ static int typed_headers(lua_State *L, fws_lserver *S, const fws_request *req, c
         continue;
       }
       lua_pushstring(L, v);
-      convert_text(L, cts[i]);
+      header_value(L, cts[i]);
       char what[160];
       snprintf(what, sizeof what, "header '%s'", p->name);
       if (type_problem(L, S->api, lua_gettop(L), cts[i], what, why, size)) return -1;
       lua_setfield(L, -2, lower);
     }
   }
+  fws_lhandshake_scheme_headers(L, S->api, req, lua_gettop(L));
   return 0;
 }
 
@@ -313,9 +249,42 @@ static void push_peers_table(lua_State *L, fws_lserver *S) {
   lua_remove(L, -2);
 }
 
+static void decide(fws_lserver *S, fws_conn *peer, const fws_request *req, fws_accept *out);
+
+/* srv:on("refused", fn(info, srv)): each refused handshake with its status, reason, path (the
+** query left out: it may hold a key) and peer address, for logs. */
+static void tell_refused(fws_lserver *S, fws_conn *peer, const fws_request *req, const fws_accept *out) {
+  lua_State *L = S->state->L;
+  int top = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, S->state->refs);
+  if (lua_rawgetp(L, -1, S) == LUA_TUSERDATA) {
+    lua_getiuservalue(L, -1, SUV_ON);
+    if (lua_getfield(L, -1, "refused") == LUA_TFUNCTION) {
+      const char *target = fws_request_target(req);
+      lua_createtable(L, 0, 4);
+      lua_pushinteger(L, out->status);
+      lua_setfield(L, -2, "status");
+      lua_pushstring(L, out->reason ? out->reason : "");
+      lua_setfield(L, -2, "reason");
+      lua_pushlstring(L, target, strcspn(target, "?"));
+      lua_setfield(L, -2, "path");
+      lua_pushstring(L, fws_conn_peer(peer));
+      lua_setfield(L, -2, "peer");
+      lua_pushvalue(L, top + 2);
+      fws_lstate_call(S->state, 2);
+    }
+  }
+  lua_settop(L, top);
+}
+
 static void on_accept(fws_server *srv, fws_conn *peer, const fws_request *req, fws_accept *out, void *user) {
   (void)srv;
   fws_lserver *S = user;
+  decide(S, peer, req, out);
+  if (out->status && S->state->L && !S->closed) tell_refused(S, peer, req, out);
+}
+
+static void decide(fws_lserver *S, fws_conn *peer, const fws_request *req, fws_accept *out) {
   lua_State *L = S->state->L;
   if (!L || S->closed) {
     out->status = 503;
@@ -340,11 +309,20 @@ static void on_accept(fws_server *srv, fws_conn *peer, const fws_request *req, f
   }
   lua_pushstring(L, fws_conn_peer(peer));
   lua_setfield(L, reqt, "peer");
-  int rc = typed_path(L, S, target, plen, S->why, sizeof S->why);
+  int rc = typed_path(L, S, S->base, target, plen, S->why, sizeof S->why);
+  for (int i = 0; rc == -1 && i < S->nmore; i++) {
+    lua_pop(L, 1);
+    rc = typed_path(L, S, S->more_bases[i], target, plen, S->why, sizeof S->why);
+  }
   if (rc) {
-    if (rc == -1)
-      snprintf(S->why, sizeof S->why, "no channel at this path (this server serves %.100s%.150s)", S->base,
-               S->ch->path);
+    if (rc == -1) {
+      /* every path it serves, as far as the reason's room goes */
+      int at = snprintf(S->why, sizeof S->why, "no channel at this path (this server serves %.100s%.100s", S->base,
+                        S->ch->path);
+      for (int i = 0; i < S->nmore && at > 0 && (size_t)at < sizeof S->why; i++)
+        at += snprintf(S->why + at, sizeof S->why - (size_t)at, ", %s%s", S->more_bases[i], S->ch->path);
+      if (at > 0 && (size_t)at < sizeof S->why - 1) snprintf(S->why + at, sizeof S->why - (size_t)at, ")");
+    }
     out->status = rc == -1 ? 404 : 400;
     out->reason = S->why;
     lua_settop(L, top);
@@ -359,6 +337,8 @@ static void on_accept(fws_server *srv, fws_conn *peer, const fws_request *req, f
     return;
   }
   lua_setfield(L, reqt, "headers");
+  fws_lhandshake_auth(L, S->api, S->ch, req);
+  lua_setfield(L, reqt, "auth");
 
   /* the peer object exists before Lua decides, so the connect handler can keep it */
   lua_getiuservalue(L, self, SUV_CHANNEL);
@@ -451,8 +431,24 @@ int fws_lserver_serve(lua_State *L) {
   lua_getfield(L, 2, "assembly_total");
   o.assembly_total = (size_t)luaL_optinteger(L, -1, 0);
   o.message_timeout = fws_lconn_opt_timeout(L, 2, "message_timeout");
-  lua_getfield(L, 2, "base");
-  const char *base = luaL_optstring(L, -1, "");
+  /* base: a prefix, or a list of them (the first is srv.url's) */
+  const char *base = "";
+  const char *more[4];
+  int nmore = 0;
+  if (lua_getfield(L, 2, "base") == LUA_TTABLE) {
+    int bt = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, bt);
+    if (n < 1 || n > 5) return luaL_error(L, "base: a list of one to five path prefixes");
+    for (lua_Integer i = 1; i <= n; i++) {
+      /* the strings stay alive in the options table */
+      if (lua_rawgeti(L, bt, i) != LUA_TSTRING) return luaL_error(L, "base[%d] must be a string", (int)i);
+      if (i == 1) base = lua_tostring(L, -1);
+      else more[nmore++] = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+  } else {
+    base = luaL_optstring(L, -1, "");
+  }
   lua_getfield(L, 2, "strict");
   int strict = lua_toboolean(L, -1);
   lua_getfield(L, 2, "subprotocol");
@@ -472,6 +468,11 @@ int fws_lserver_serve(lua_State *L) {
   snprintf(S->base, sizeof S->base, "%s", base);
   size_t bl = strlen(S->base);
   while (bl && S->base[bl - 1] == '/') S->base[--bl] = '\0';
+  for (int i = 0; i < nmore; i++) {
+    char *mb = S->more_bases[S->nmore++];
+    snprintf(mb, sizeof S->more_bases[0], "%s", more[i]);
+    for (size_t ml = strlen(mb); ml && mb[ml - 1] == '/';) mb[--ml] = '\0';
+  }
   luaL_setmetatable(L, FWS_SERVER_MT);
   lua_newtable(L);
   lua_setiuservalue(L, -2, SUV_ON);
@@ -534,7 +535,8 @@ static int srv_tbc(lua_State *L) {
 }
 
 static int srv_on(lua_State *L) {
-  static const char *const events[] = {"connect", "open", "close", "error", "dropped", "binary", "pong", NULL};
+  static const char *const events[] = {"connect", "open", "close", "error", "dropped", "binary", "pong", "refused",
+                                       NULL};
   check_server(L, 1);
   return fws_lcodec_set_handler(L, SUV_ON, events);
 }

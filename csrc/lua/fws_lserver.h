@@ -16,7 +16,10 @@ typedef struct fws_lserver {
   int strict;
   int tls;
   int answer_first;     /* answer the first subprotocol a client offers (APIs carry keys there) */
-  char base[256];       /* a path prefix before the channel's path ("/v1") */
+  char base[256];       /* a path prefix before the channel's path ("/v1"); srv.url ends with it */
+  char more_bases[4][128]; /* other prefixes the channel is served under too (the mock: each
+                           ** environment's base path and the bare path) */
+  int nmore;
   char host[128];
   char why[300];        /* the reason of a refusal, alive until the net layer writes it */
   char answer[64];

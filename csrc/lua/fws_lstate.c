@@ -4,12 +4,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "lua/fws_linterrupt.h"
 #include "lua/fws_lstate.h"
 
 #define FWS_ERROR_MT "fernws.error"
 /* The state's metatable: not FWS_STATE_KEY, which names the state itself in the registry */
 #define FWS_STATE_MT "fernws.state.mt"
-#define FWS_TASKS_KEY "fernws.tasks"
 
 static int state_gc(lua_State *L) {
   fws_lstate *s = luaL_checkudata(L, 1, FWS_STATE_MT);
@@ -125,6 +125,10 @@ static void resume(lua_State *from, lua_State *co, int nargs) {
     return;
   }
   if (st != LUA_OK) {
+    if (fws_linterrupt_is(co, -1)) {  /* Ctrl-C that the task did not catch: it ends quietly */
+      end_task(from, co);
+      return;
+    }
     luaL_traceback(from, co, lua_tostring(co, -1), 0);
     end_task(from, co);
     report(from);
@@ -135,6 +139,10 @@ static void resume(lua_State *from, lua_State *co, int nargs) {
 }
 
 void fws_lstate_resume(fws_lstate *s, lua_State *co, int nargs) {
+  if (lua_status(co) != LUA_YIELD) {  /* it ended meanwhile (an interrupted wait) */
+    lua_pop(s->L, nargs);
+    return;
+  }
   lua_xmove(s->L, co, nargs);
   resume(s->L, co, nargs);
 }
@@ -164,7 +172,13 @@ static int drive(lua_State *L, int run, double arg) {
   s->busy = 1;
   lua_State *prev = s->L;
   s->L = L;
+  if (run) fws_sigint_catch(s->loop);
   int r = run ? fws_loop_run(s->loop, arg) : fws_loop_poll(s->loop, arg);
+  if (run) fws_sigint_release();
+  if (run && fws_sigint_take()) {
+    fws_linterrupt_tasks(s);
+    r = -1;
+  }
   s->L = prev;
   s->busy = 0;
   return r;
@@ -175,9 +189,14 @@ static int l_poll(lua_State *L) {
   return 1;
 }
 
+/* true when nothing is left, false when the time is up or fernws.stop(); false, "interrupted"
+** after Ctrl-C */
 static int l_run(lua_State *L) {
-  lua_pushboolean(L, drive(L, 1, luaL_optnumber(L, 1, -1.0)));
-  return 1;
+  int r = drive(L, 1, luaL_optnumber(L, 1, -1.0));
+  lua_pushboolean(L, r > 0);
+  if (r >= 0) return 1;
+  lua_pushliteral(L, FWS_INTERRUPTED);
+  return 2;
 }
 
 static int l_stop(lua_State *L) {

@@ -9,6 +9,8 @@
 #define FWS_STATE_KEY "fernws.state"
 #define FWS_CONN_MT "fernws.conn"
 #define FWS_SERVER_MT "fernws.server"
+/* Registry table of the tasks (fernws.spawn): thread -> thread, a sleeper's timer -> thread */
+#define FWS_TASKS_KEY "fernws.tasks"
 
 typedef struct fws_lstate {
   fws_loop *loop;       /* created on first use; NULL after the state is collected */

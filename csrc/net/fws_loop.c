@@ -300,7 +300,7 @@ int fws_loop_run(fws_loop *loop, double seconds) {
   for (;;) {
     housekeep(loop);
     deliver(loop);
-    if (loop->stop) break;
+    if (loop->stop || fws_sigint_pending()) break;
     if (!fws_loop_active(loop) && !loop->evhead) {
       r = 1;
       break;

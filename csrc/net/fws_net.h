@@ -141,6 +141,13 @@ int fws_loop_poll(fws_loop *loop, double budget_ms);
 ** or fws_loop_stop(). Returns 1 when it ended because nothing was left, 0 otherwise. */
 int fws_loop_run(fws_loop *loop, double seconds);
 void fws_loop_stop(fws_loop *loop);
+/* Ctrl-C while fws_loop_run blocks (fws_signal.c): catch installs a SIGINT handler that ends the
+** run (not when SIGINT is ignored: a background job), release restores the previous one. take
+** tells whether a SIGINT came since the last take, and forgets it. */
+int fws_sigint_catch(fws_loop *loop);
+void fws_sigint_release(void);
+int fws_sigint_pending(void);
+int fws_sigint_take(void);
 /* Connections, servers and timers alive. */
 size_t fws_loop_active(const fws_loop *loop);
 

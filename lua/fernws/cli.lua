@@ -9,10 +9,13 @@ usage: fernws <command> [arguments]
 
 commands:
   check PATH [--lenient]          load the definition; print every error as file:line:column
-                                  and exit 1 if there is one (warnings are printed either way)
+                                  and exit 1 if there is one (warnings are printed either way);
+                                  problems of examples and docs are errors here, warnings for
+                                  fernws.load; --lenient makes them (and path problems) warnings
   describe PATH [CHANNEL]         a reference of each channel: Handshake, Send, Receive
-  mock PATH CHANNEL [--port N] [--host H]
-                                  serve the channel, answering with its examples
+  mock PATH CHANNEL [--port N] [--host H] [--base PATH] [--seed N]
+                                  serve the channel at its endpoint paths, answering with its
+                                  examples (or values generated from its types); mock --help
   help                            this text
 
 PATH is a definition folder (api.yml and *.yml below it) or one channel file.
@@ -38,15 +41,26 @@ local function not_shown(msg, errors)
   return tonumber(tostring(msg or ""):match("%((%d+) more not shown%)%s*$")) or 0
 end
 
--- Prints a failed load: warnings (when the binding hands them over), every error, and the count.
-local function report_failure(out, path, msg, errors)
+local function count_errors(msg, errors)
+  if type(errors) ~= "table" then return 0 end
+  return #errors + not_shown(msg, errors)
+end
+
+-- Prints a failed load: warnings (when the binding hands them over), every error, and the count;
+-- lenient_able: how many of them --lenient would turn into warnings.
+local function report_failure(out, path, msg, errors, lenient_able)
   if type(errors) == "table" and #errors > 0 then
     if type(errors.warnings) == "table" then print_diags(out, errors.warnings, "warning: ") end
     print_diags(out, errors)
     local more = not_shown(msg, errors)
     if more > 0 then printf(out, "(%d more not shown)\n", more) end
     local n = #errors + more
-    printf(out, "%s: %d error%s\n", path, n, n == 1 and "" or "s")
+    local hint = ""
+    if lenient_able and lenient_able > 0 then
+      hint = string.format(" (--lenient turns %s, about examples, documentation and path parameters, into " ..
+        "warnings)", lenient_able == n and (n == 1 and "it" or "them") or (lenient_able .. " of them"))
+    end
+    printf(out, "%s: %d error%s%s\n", path, n, n == 1 and "" or "s", hint)
   else
     out:write(tostring(msg), "\n")
   end
@@ -69,9 +83,15 @@ function cli.check(args, out, err)
     else err:write("fernws check: unexpected argument '", a, "'\n", USAGE) return 2 end
   end
   if not path then err:write(USAGE) return 2 end
-  local api, msg, errors = fernws.load(path, { lenient = lenient })
+  -- strict: what fernws.load lets pass as warnings (problems of examples and docs) are errors here
+  local api, msg, errors = fernws.load(path, { lenient = lenient, strict = true })
   if not api then
-    report_failure(out, path, msg, errors)
+    local lenient_able
+    if not lenient then
+      local ok, lmsg, lerrors = fernws.load(path, { lenient = true, strict = true })
+      lenient_able = count_errors(msg, errors) - (ok and 0 or count_errors(lmsg, lerrors))
+    end
+    report_failure(out, path, msg, errors, lenient_able)
     return 1
   end
   print_diags(out, api.warnings, "warning: ")
@@ -107,24 +127,109 @@ function cli.describe(args, out, err)
   return 0
 end
 
-function cli.mock(args, out, err)
-  local path, name = args[1], args[2]
-  if not (path and name) then err:write(USAGE) return 2 end
-  local port, host = 0, "127.0.0.1"
-  local i = 3
+local MOCK_USAGE = [[
+usage: fernws mock PATH CHANNEL [--port N] [--host H] [--base PATH] [--seed N]
+
+Serves CHANNEL of the definition at PATH on ws://H:N (127.0.0.1, a free port by default), at the
+channel's path under each environment's base path (wss://api.deepgram.com/v1 -> /v1/speak) and at
+its bare path; --base PATH serves under PATH instead of the environments' base paths. It plays the
+channel's examples; a client message that no example answers gets a server message generated from
+the definition's types (--seed N makes them repeatable; default 1). Every message and every refused
+handshake is logged, credentials redacted. Ctrl-C closes the connections (1001) and exits 130.
+]]
+
+local MOCK_OPTIONS = { port = true, host = true, base = true, seed = true }
+
+-- Reads the options of `fernws mock`: the positional arguments and the options, or nil and a
+-- one-line message.
+local function mock_args(args)
+  local pos, opts = {}, { port = 0, host = "127.0.0.1", seed = 1 }
+  local i = 1
   while args[i] do
-    if args[i] == "--port" then port = tonumber(args[i + 1]) i = i + 2
-    elseif args[i] == "--host" then host = args[i + 1] i = i + 2
-    else err:write("unknown option ", args[i], "\n") return 2 end
+    local a = args[i]
+    if a:sub(1, 2) == "--" then
+      local name, value = a:match("^%-%-([%w-]+)=(.*)$")
+      name = name or a:sub(3)
+      if not MOCK_OPTIONS[name] then return nil, "unknown option '" .. a .. "' (fernws mock --help lists them)" end
+      if value == nil then
+        i = i + 1
+        value = args[i]
+      end
+      if value == nil then return nil, "--" .. name .. " needs a value" end
+      if name == "port" then
+        local n = value:match("^%d+$") and math.tointeger(tonumber(value))
+        if not n or n > 65535 then return nil, "--port needs a number from 0 to 65535, not '" .. value .. "'" end
+        opts.port = n
+      elseif name == "seed" then
+        local n = value:match("^%-?%d+$") and math.tointeger(tonumber(value))
+        if not n then return nil, "--seed needs an integer, not '" .. value .. "'" end
+        opts.seed = n
+      elseif name == "host" then
+        if value == "" then return nil, "--host needs an address, such as 127.0.0.1 or ::1" end
+        opts.host = value
+      else
+        if value:sub(1, 1) ~= "/" then return nil, "--base needs a path that starts with '/', not '" .. value .. "'" end
+        opts.base = value
+      end
+    else
+      pos[#pos + 1] = a
+    end
+    i = i + 1
   end
-  local api = load(path, true, err)
-  if not api then return 1 end
+  if #pos < 2 then return nil, "needs PATH and CHANNEL (fernws mock --help)" end
+  if #pos > 2 then return nil, "unexpected argument '" .. pos[3] .. "'" end
+  opts.path, opts.channel = pos[1], pos[2]
+  return opts
+end
+
+function cli.mock(args, out, err)
+  for _, a in ipairs(args) do
+    if a == "--help" or a == "-h" then
+      out:write(MOCK_USAGE)
+      return 0
+    end
+  end
+  local opts, why = mock_args(args)
+  if not opts then
+    err:write("fernws mock: ", why, "\n")
+    return 2
+  end
+  local api, msg, errors = fernws.load(opts.path)
+  if not api then
+    report_failure(err, opts.path, msg, errors)
+    return 1
+  end
+  -- what the load let pass (examples naming no message, ...) is said, not hidden
+  print_diags(out, api.warnings, "warning: ")
+  local names = api:channels()
+  local known = false
+  for _, n in ipairs(names) do known = known or n == opts.channel end
+  if not known then
+    err:write("fernws mock: no channel '", opts.channel, "' in ", opts.path, " (channels: ",
+      #names > 0 and table.concat(names, ", ") or "none", ")\n")
+    return 2
+  end
+  local channel = api:channel(opts.channel)
   local mock = require "fernws.mock"
-  local srv = mock(api:channel(name), { host = host, port = port, log = out })
-  printf(out, "mock of %s listening on ws://%s:%d%s\n", name, host:find(":") and "[" .. host .. "]" or host,
-    srv.port, api:channel(name).path)
+  local bases = opts.base and { opts.base, "" } or mock.bases(channel)
+  local srv, e = mock(channel, { host = opts.host, port = opts.port, base = bases, seed = opts.seed, log = out })
+  if not srv then
+    err:write("fernws mock: ", (tostring(e):gsub("\n.*", "")), "\n")
+    return 2
+  end
+  local host = opts.host:find(":") and "[" .. opts.host .. "]" or opts.host
+  for _, b in ipairs(bases) do
+    printf(out, "mock of %s listening on ws://%s:%d%s%s\n", opts.channel, host, srv.port, b, channel.path)
+  end
   out:flush()
-  fernws.run()
+  local _, stopped = fernws.run()
+  if stopped == "interrupted" then
+    out:write("mock: interrupted: closing every connection (1001)\n")
+    srv:close()
+    fernws.run(5) -- the close frames go out; it returns as soon as nothing is left
+    out:flush()
+    return 130
+  end
   return 0
 end
 
