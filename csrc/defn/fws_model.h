@@ -141,6 +141,7 @@ typedef struct fws_message {
   const char *docs;
   const char *display_name;
   const char *method_name;
+  int binary;             /* sent as binary frames (send_binary), delivered to its subscribers as bytes */
   fws_pos pos;
 } fws_message;
 
