@@ -172,6 +172,32 @@ describe("AsyncAPI fixtures: what fernws adds", function()
     assert.is_nil(api.auth[2].header)
   end)
 
+  it("fernws describe: listen v1/v2, speak and agent, with query parameters, auth and message kinds", function()
+    if not helper.needs_fixtures(pending) then return end
+    local q = function(x) return "'" .. x:gsub("'", "'\\''") .. "'" end
+    local function describe_out(...)
+      local args = {}
+      for i, a in ipairs({ ... }) do args[i] = q(a) end
+      local p = assert(io.popen("lua5.4 " .. q(helper.root .. "/bin/fernws") .. " describe " .. table.concat(args, " ")))
+      local out = p:read("a")
+      p:close()
+      return out
+    end
+    local doc = helper.fixtures .. "/asyncapi/deepgram-3.0"
+    local all = describe_out(doc)
+    for _, name in ipairs({ "agent.v1", "listen.v1", "listen.v2", "speak.v1" }) do
+      assert.matches("\n" .. name:gsub("%.", "%%.") .. "\n", "\n" .. all)
+    end
+    local speak = describe_out(doc, "speak.v1")
+    assert.matches("URL    Production %(default%)  wss://api%.deepgram%.com/v1/speak", speak)
+    assert.matches("Auth   ApiKeyAuth: Authorization: Token <value>, or %$DEEPGRAM_API_KEY; or JwtAuth: " ..
+      "Authorization: Bearer <token>, or %$DEEPGRAM_TOKEN", speak)
+    assert.matches("\n    model +optional<SpeakV1Model>", speak)
+    assert.matches("SpeakV1Audio: binary frames %(send_binary%)", speak)
+    assert.matches("SpeakV1Text: SpeakV1TextMessage", speak)
+    assert.matches("wss://agent%.deepgram%.com/v1/agent/converse", describe_out(doc, "agent.v1"))
+  end)
+
   it("a folder with an api.yml is still a Fern Definition", function()
     if not helper.needs_fixtures(pending) then return end
     local api = assert(fernws.load(helper.fixture("deepgram")))
