@@ -22,6 +22,7 @@ local documents = {
   { name = "elevenlabs-tts", fixture = true, version = 2 },
   { name = "chat-2.6", version = 2 },
   { name = "chat-3.0", version = 3 },
+  { name = "types", version = 3 },
 }
 
 local function path_of(doc)
@@ -46,6 +47,8 @@ local differs = {
   -- 3.0: a message that an operation sends and another receives is two messages (the second
   -- renamed as Fern renames, "X_0"); Fern keeps only the first direction.
   both_ways = { ["chat-3.0"] = { Shared_0 = "server" } },
+  -- 3.0: an operation without `messages` carries every message of its channel; Fern takes none
+  all_messages = { types = { tree = "client" } },
 }
 
 local function origin_of(doc, fern_origin)
@@ -68,9 +71,11 @@ describe("AsyncAPI documents agree with Fern's view", function()
         if doc.version == 3 then
           local got = {}
           for id, m in pairs(ch.messages) do got[id] = m.origin end
-          for id, o in pairs(differs.both_ways[doc.name] or {}) do
-            assert.equal(o, got[id], id)
-            got[id] = nil
+          for _, extra in ipairs({ differs.both_ways, differs.all_messages }) do
+            for id, o in pairs(extra[doc.name] or {}) do
+              assert.equal(o, got[id], id)
+              got[id] = nil
+            end
           end
           assert.same(w.messages, got, cname .. " messages and origins")
         else

@@ -101,6 +101,17 @@ static fws_type *ref_to(fws_aa *a, fws_type *decl, fws_pos pos) {
   return t;
 }
 
+/* An object's property list as the resolver leaves it (it flattens only declarations; these have
+** no extends, so every property is its own). Declarations get it again from the resolver. */
+static void finish_object(fws_aa *a, fws_type *t) {
+  t->u.object.all = fws_ld_alloc(a->ld, (t->u.object.nprops + 1) * sizeof *t->u.object.all);
+  for (size_t i = 0; i < t->u.object.nprops; i++) {
+    t->u.object.props[i].owner = t;
+    t->u.object.all[i] = &t->u.object.props[i];
+  }
+  t->u.object.nall = t->u.object.nprops;
+}
+
 /* Through references and aliases to what a type is (the declaration may still be being built). */
 static const fws_type *underlying(const fws_type *t) {
   for (int i = 0; t && i < 100; i++) {
@@ -291,8 +302,8 @@ static void become(fws_type *d, fws_type *c) {
   } else {
     d->kind = FWS_K_ALIAS;
     d->u.alias.target = c;
-    if (c->kind == FWS_K_PRIMITIVE && c->rules) {
-      /* an alias carries the rules of the primitive it names (the compiler reads them there) */
+    if (c->rules && c->index < 0) {
+      /* an alias carries the rules of the anonymous type it names (the compiler reads them there) */
       d->rules = c->rules;
       c->rules = NULL;
     }
@@ -396,6 +407,7 @@ static fws_type *object_of(fws_aa *a, fws_aa_at at, const char *hint) {
   } else if (ap) {
     fws_ld_error(a->ld, ap->pos, "'additionalProperties' must be true, false or a schema");
   }
+  finish_object(a, t);
   return t;
 }
 
@@ -460,6 +472,7 @@ static fws_type *merge_all_of(fws_aa *a, fws_aa_at at, const fws_node *list, con
   t->u.object.props = fws_ld_alloc(a->ld, (props.n ? props.n : 1) * sizeof(fws_prop));
   for (size_t k = 0; k < props.n; k++) t->u.object.props[k] = *(fws_prop *)props.items[k];
   t->u.object.nprops = props.n;
+  finish_object(a, t);
   return t;
 }
 
@@ -513,6 +526,7 @@ static fws_type *narrowed(fws_aa *a, const fws_type *obj, const fws_type *decl, 
     n++;
   }
   t->u.object.nprops = n;
+  finish_object(a, t);
   return t;
 }
 
@@ -554,6 +568,7 @@ static fws_type *union_of(fws_aa *a, fws_aa_at at, const fws_node *list, const c
         if (!find_prop(d, base->u.object.props[j].name)) merged->u.object.props[k++] = base->u.object.props[j];
       for (size_t j = 0; j < d->u.object.nprops; j++) merged->u.object.props[k++] = d->u.object.props[j];
       merged->u.object.nprops = k;
+      finish_object(a, merged);
       if (!base->u.object.extra_properties) merged->u.object.extra_properties = 0;
       m->type = merged;
       d = merged;
