@@ -46,6 +46,7 @@ typedef struct fws_aa {
   fws_aa_map decls;       /* schema node -> its declaration (component schemas, $ref targets) */
   fws_aa_map names;       /* declaration names in use -> their type */
   fws_vec decl_list;      /* every declaration made, in order (the main file's types) */
+  fws_aa_map failed;      /* $ref texts (by address) already reported as failing */
   int depth;              /* schema nesting, bounded */
   int reversed;           /* 2.6: this document reads `publish` as what the server sends */
   struct fws_aa_server *servers;

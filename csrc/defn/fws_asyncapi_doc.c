@@ -334,6 +334,8 @@ static const fws_node *walk_pointer(fws_aa *a, const fws_node *root, const char 
   return n;
 }
 
+static fws_aa_at resolve(fws_aa *a, const fws_aa_doc *from, const char *ref, fws_pos where);
+
 static fws_aa_doc *sibling(fws_aa *a, const fws_aa_doc *from, const char *file, fws_pos where, const char *ref) {
   fws_loader *ld = a->ld;
   if (strstr(file, "://")) {
@@ -355,6 +357,16 @@ static fws_aa_doc *sibling(fws_aa *a, const fws_aa_doc *from, const char *file, 
 }
 
 fws_aa_at fws_aa_resolve(fws_aa *a, const fws_aa_doc *from, const char *ref, fws_pos where) {
+  fws_aa_at none = {NULL, NULL};
+  /* a $ref read again (a payload is looked at more than once) is reported once */
+  if (fws_aa_map_get(&a->failed, ref)) return none;
+  size_t errors = a->ld->api->diags.nerrors;
+  fws_aa_at at = resolve(a, from, ref, where);
+  if (!at.node && a->ld->api->diags.nerrors > errors) fws_aa_map_put(a, &a->failed, ref, (void *)ref);
+  return at;
+}
+
+static fws_aa_at resolve(fws_aa *a, const fws_aa_doc *from, const char *ref, fws_pos where) {
   fws_aa_at none = {NULL, NULL};
   const char *hash = strchr(ref, '#');
   const fws_aa_doc *doc = from;
