@@ -150,6 +150,20 @@ describe("AsyncAPI channels live", function()
     srv:close()
   end)
 
+  it("a key the document puts in the query (httpApiKey in: query) goes in the query, percent-encoded", function()
+    local ch = assert(fernws.load(helper.own("asyncapi/chat-2.6.yml"))):channel("roomsRoomLive")
+    assert.is_true(ch.auth)
+    local srv = assert(ch:serve { host = "127.0.0.1", port = 0 })
+    local target
+    srv:on("connect", function(_, req) target = req.target end)
+    local conn = assert(ch:connect { url = srv.url, path = { room = "r1" }, query = { lang = "en" }, auth = { token = "s/3 k" } })
+    assert.is_true(run_until(function() return conn.state == "open" end))
+    assert.equal("/rooms/r1/live?lang=en&key=s%2F3%20k", target)
+    assert.is_nil(tostring(conn):find("s%2F3", 1, true))
+    conn:close()
+    srv:close()
+  end)
+
   it("deepgram-2.6 v1Speak: read the way the document says, client and server agree", function()
     if not helper.needs_fixtures(pending) then return end
     local ch = load("deepgram-2.6"):channel("v1Speak")
