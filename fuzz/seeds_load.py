@@ -299,3 +299,85 @@ for k, v in errors.items():
 write("err-url-env", HUME_API, "channel:\n  path: /a\n  url: nowhere\n  auth: false\n  messages: {}\n")
 write("err-import", HUME_API, "imports:\n  x: ../outside.yml\n  y: missing.yml\ntypes:\n  A: x.B\n")
 write("err-api-yml", "name: 3\nauth: Nope\nenvironments:\n  a: [1]\n  b:\n    urls: {}\nheaders:\n  X: list\n", "channel:\n  path: /a\n  auth: true\n  messages: {}\n")
+
+# ---- AsyncAPI documents (single-file mode: the document is chat.yml; a $ref to chat.yml#/... is a
+# reference to a sibling file that is itself) ----
+own = os.path.join(here, "..", "spec", "fixtures", "asyncapi")
+for name in ("chat-2.6", "chat-3.0"):
+    p = os.path.join(own, name + ".yml")
+    if os.path.exists(p):
+        write("a-" + name, open(p).read())
+AA3 = "asyncapi: 3.0.0\ninfo: {title: t, version: '1'}\n"
+asyncapi = {
+    "a-types": AA3 + """channels:
+  c:
+    address: /c/{id}
+    parameters:
+      id: {enum: [a, b], default: a}
+      h: {location: '$message.header#/X-H'}
+    messages:
+      m:
+        payload: {$ref: '#/components/schemas/All'}
+      bin: {contentType: application/octet-stream, payload: {type: string, format: binary}}
+operations:
+  o: {action: send, channel: {$ref: '#/channels/c'}}
+  r: {action: receive, channel: {$ref: '#/channels/c'}, messages: [{$ref: '#/channels/c/messages/m'}]}
+components:
+  schemas:
+    All:
+      type: [object, 'null']
+      required: [kind]
+      properties:
+        kind: {const: all}
+        n: {type: integer, minimum: 0, exclusiveMaximum: 10, multipleOf: 2}
+        s: {type: string, pattern: '^a', minLength: 1, format: date-time}
+        e: {enum: [x, y, null]}
+        l: {type: array, items: {$ref: '#/components/schemas/All'}, uniqueItems: true, maxItems: 3}
+        m: {additionalProperties: {type: number}}
+        u: {oneOf: [{$ref: '#/components/schemas/A'}, {$ref: '#/components/schemas/B'}], discriminator: k}
+        a: {allOf: [{$ref: '#/components/schemas/A'}, {properties: {z: {type: boolean}}, required: [z]}]}
+        f: {x-fern-type: 'optional<list<A>>'}
+        t: {type: [string, integer]}
+    A: {type: object, properties: {k: {type: string}}, additionalProperties: false}
+    B: {type: object, properties: {k: {type: string}, b: {not: {}}}}
+""",
+    "a-refs": AA3 + """channels:
+  c: {$ref: 'chat.yml#/components/channels/x'}
+components:
+  channels:
+    x: {address: /x, messages: {m: {$ref: '#/components/messages/m~1n'}}}
+  messages:
+    m/n: {payload: {$ref: 'chat.yml#/components/schemas/S'}}
+  schemas:
+    S: {$ref: '#/components/schemas/T'}
+    T: {$ref: '#/components/schemas/S'}
+operations:
+  o: {action: send, channel: {$ref: '#/components/channels/x'}}
+""",
+    "a-servers": """asyncapi: 2.6.0
+info: {title: t, version: '1'}
+servers:
+  p: {url: 'wss://{h}.x/{v}', protocol: wss, variables: {h: {default: a}, v: {enum: [v1]}}, security: [{K: []}, {B: []}]}
+  q: {url: x.y, protocol: mqtt}
+channels:
+  /a/{b}:
+    servers: [p]
+    parameters: {b: {schema: {type: string}}}
+    publish: {summary: Server messages, message: {oneOf: [{$ref: '#/components/messages/M'}, {payload: {type: string}}]}}
+    subscribe: {summary: Client messages, message: {messageId: n, payload: {type: integer}}}
+    x-fern-examples: [{messages: [{type: publish, messageId: M, value: 1}]}]
+components:
+  messages:
+    M: {name: Some Name, payload: {type: object}}
+  securitySchemes:
+    K: {type: httpApiKey, in: query, name: k}
+    B: {type: http, scheme: bearer, x-fern-token: {env: T}}
+    U: {type: userPassword}
+    X: {type: X509}
+""",
+    "a-json": '{"asyncapi": "3.0.0", "info": {"title": "t \\ud83d\\ude00", "version": "1"}, "channels": {"c": {"address": "/c", "messages": {"m": {"payload": {"type": "string"}}}}}, "operations": {"o": {"action": "receive", "channel": {"$ref": "#/channels/c"}}}}\n',
+    "a-err-version": "asyncapi: 9.0.0\ninfo: {title: t}\n",
+    "a-err-ref": AA3 + "channels:\n  c: {$ref: '#/nope/x'}\noperations:\n  o: {action: sideways, channel: {$ref: other.yml}}\n",
+}
+for k, v in asyncapi.items():
+    write(k, v)

@@ -6,6 +6,7 @@
 ** schema compilation fernws.load does after fws_load (csrc/types), and the file reading alone.
 **
 ** usage: bench_load [DEFINITION_DIR] [ROUNDS] [MIN_MS_PER_ROUND]
+** A folder holding an AsyncAPI document (../shared/fixtures/asyncapi/deepgram-3.0) works the same.
 ** Rounds alternate the contenders; each contender's figure is the median over rounds of its mean
 ** CPU time per load in that round; the ratio is the median of the per-round ratios.
 */

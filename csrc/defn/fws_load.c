@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "defn/fws_asyncapi.h"
 #include "defn/fws_loader.h"
 
 /* ---- allocation and diagnostics helpers ---- */
@@ -436,6 +437,7 @@ static void load(fws_loader *ld, const char *path) {
   fws_api *api = ld->api;
   struct stat st;
   fws_pos none = {path, 0, 0};
+  if (fws_ld_asyncapi(ld, path)) return;
   if (stat(path, &st) != 0) {
     fws_ld_error(ld, none, "cannot open the definition: %s", strerror(errno));
     return;

@@ -141,6 +141,7 @@ typedef struct fws_message {
   const char *docs;
   const char *display_name;
   const char *method_name;
+  int binary;             /* sent as binary frames (send_binary), delivered to its subscribers as bytes */
   fws_pos pos;
 } fws_message;
 
@@ -200,6 +201,7 @@ typedef struct fws_auth_scheme {
   const char *name;
   fws_auth_kind kind;
   const char *header;     /* HEADER: the header; OAUTH: token-header (default Authorization) */
+  const char *query;      /* HEADER: the query parameter that carries it instead (AsyncAPI `in: query`) */
   const char *prefix;     /* HEADER: value prefix; OAUTH: token-prefix (default Bearer) */
   const char *sdk_name;   /* the option name: `name:` (header), token name (bearer), ... */
   const char *env;        /* env var for the token / header value */

@@ -227,6 +227,7 @@ static void push_scheme(lua_State *L, const fws_auth_scheme *s) {
   lua_setfield(L, -2, "kind");
 #define SETS(field, key) if (s->field) { lua_pushstring(L, s->field); lua_setfield(L, -2, key); }
   SETS(header, "header")
+  SETS(query, "query")
   SETS(prefix, "prefix")
   SETS(sdk_name, "option")
   SETS(env, "env")

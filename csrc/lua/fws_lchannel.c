@@ -198,6 +198,7 @@ static void build_messages(lua_State *L, int idx) {
     if (m->docs) { lua_pushstring(L, m->docs); lua_setfield(L, -2, "docs"); }
     if (m->display_name) { lua_pushstring(L, m->display_name); lua_setfield(L, -2, "display_name"); }
     if (m->method_name) { lua_pushstring(L, m->method_name); lua_setfield(L, -2, "method_name"); }
+    if (m->binary) { lua_pushboolean(L, 1); lua_setfield(L, -2, "binary"); }
     lua_setfield(L, -2, m->id);
   }
   lua_remove(L, api);

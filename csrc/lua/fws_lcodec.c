@@ -71,6 +71,19 @@ const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, i
   return NULL;
 }
 
+const fws_cmessage *fws_lcodec_sendable(lua_State *L, fws_lchannel *c, int idx, int origin) {
+  const fws_cmessage *m = fws_lcodec_message(L, c, idx, origin);
+  if (c->ch->messages[m - c->owner->schema->channels[c->index].messages].binary)
+    luaL_error(L, "message '%s' of channel %s is binary: send its bytes with send_binary(bytes)", m->id, c->ch->name);
+  return m;
+}
+
+int fws_lcodec_binary_tag(const fws_channel *ch, int origin) {
+  for (size_t i = 0; i < ch->nmessages; i++)
+    if (ch->messages[i].binary && (int)ch->messages[i].origin == origin) return (int)i;
+  return -1;
+}
+
 void fws_lcodec_encode_slow(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
                             const char *name, int rc, fws_verrs *first) {
   fws_verrs_free(first);

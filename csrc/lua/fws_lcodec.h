@@ -8,6 +8,10 @@
 /* The message of channel c named by the string at idx; origin -1 for any, else it must match.
 ** Raises on an unknown id, listing the known ones. */
 const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, int origin);
+/* fws_lcodec_message for a publish: a binary message is refused (it goes by send_binary). */
+const fws_cmessage *fws_lcodec_sendable(lua_State *L, fws_lchannel *c, int idx, int origin);
+/* The index of ch's first binary message that `origin` sends, or -1. */
+int fws_lcodec_binary_tag(const fws_channel *ch, int origin);
 /* Encodes the value at idx into ctx->out, or raises "invalid <what>: every failing field" with
 ** what = printf(fmt, name) (formatted only then: the success path stays cheap, and inline). */
 void fws_lcodec_encode_slow(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,

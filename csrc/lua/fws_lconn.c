@@ -130,6 +130,8 @@ static void final_close(fws_lconn *c, int self) {
   }
 }
 
+static void deliver(fws_lconn *c, int self, int base, int tag, const char *variant);
+
 static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
   lua_State *L = c->state->L;
   luaL_checkstack(L, 16, "fernws");
@@ -159,9 +161,16 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
     return;
   }
   if (errs.items) fws_verrs_free(&errs);
-  const char *id = c->cc->messages[out.tag].id;
+  deliver(c, self, base, out.tag, out.variant);
+}
+
+/* The value at the top is message `tag` of the channel: to a task waiting in receive, the inbox,
+** then the subscribers; the stack goes back to base. */
+static void deliver(fws_lconn *c, int self, int base, int tag, const char *variant) {
+  lua_State *L = c->state->L;
+  const char *id = c->cc->messages[tag].id;
   int value = lua_gettop(L);
-  fws_lcodec_push_info(L, c->api, id, out.variant);
+  fws_lcodec_push_info(L, c->api, id, variant);
   int info = value + 1;
   /* a task waiting in receive takes it first if it is what it waits for */
   if (c->recv_waiter && (strcmp(c->recv_id, "*") == 0 || strcmp(c->recv_id, id) == 0)) {
@@ -197,7 +206,7 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
     }
     int subs = lua_gettop(L);
     for (int pass = 0; pass < 2 && live(c); pass++) {
-      if (lua_rawgeti(L, subs, pass ? 0 : out.tag + 1) == LUA_TFUNCTION) {
+      if (lua_rawgeti(L, subs, pass ? 0 : tag + 1) == LUA_TFUNCTION) {
         lua_pushvalue(L, value);
         lua_pushvalue(L, info);
         lua_pushvalue(L, self);
@@ -209,6 +218,15 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
     lua_settop(L, subs - 1);
   }
   lua_settop(L, base);
+}
+
+/* A binary frame is the channel's binary message from the other side, when it has one. */
+static void on_binary(fws_lconn *c, int self, const char *data, size_t len) {
+  int tag = fws_lcodec_binary_tag(c->ch, c->peer ? FWS_ORIGIN_CLIENT : FWS_ORIGIN_SERVER);
+  if (tag < 0 || !live(c)) return;
+  int base = lua_gettop(c->state->L);
+  lua_pushlstring(c->state->L, data, len);
+  deliver(c, self, base, tag, NULL);
 }
 
 void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
@@ -245,6 +263,7 @@ void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
   case FWS_EV_BINARY:
     lua_pushlstring(L, ev->data, ev->len);
     emit(c, self, "binary", 1);
+    on_binary(c, self, ev->data, ev->len);
     break;
   case FWS_EV_ERROR:
     push_net_error(L, ev);
@@ -592,7 +611,7 @@ static int send_or_raise(lua_State *L, fws_lconn *c, int binary, const char *dat
 static int conn_publish(lua_State *L) {
   fws_lconn *c = check_conn(L, 1);
   /* a publish names a message this side sends */
-  const fws_cmessage *m = fws_lcodec_message(L, c->chan, 2, c->peer ? FWS_ORIGIN_SERVER : FWS_ORIGIN_CLIENT);
+  const fws_cmessage *m = fws_lcodec_sendable(L, c->chan, 2, c->peer ? FWS_ORIGIN_SERVER : FWS_ORIGIN_CLIENT);
   luaL_checkany(L, 3);
   fws_lcodec_encode(L, &c->api->codec, 3, m->type, "invalid '%s' message", m->id);
   return send_or_raise(L, c, 0, c->api->codec.out.data, c->api->codec.out.len);

@@ -283,7 +283,19 @@ static int apply_scheme(lua_State *L, fws_lapi *a, int opts, int req, const fws_
   const char *prefix = s->prefix;
   if (prefix && *prefix) lua_pushfstring(L, "%s %s", prefix, lua_tostring(L, -1));
   else lua_pushvalue(L, -1);
-  if (strcasecmp(s->header, "Sec-WebSocket-Protocol") == 0) {
+  if (s->query) {
+    /* a key the API reads from the query (AsyncAPI httpApiKey in: query) */
+    size_t vl;
+    const char *v = lua_tolstring(L, -1, &vl);
+    lua_getfield(L, req, "url");
+    lua_pushstring(L, strchr(lua_tostring(L, -1), '?') ? "&" : "?");
+    push_encoded(L, s->query, strlen(s->query));
+    lua_pushliteral(L, "=");
+    push_encoded(L, v, vl);
+    lua_concat(L, 5);
+    lua_setfield(L, req, "url");
+    lua_pop(L, 1);
+  } else if (strcasecmp(s->header, "Sec-WebSocket-Protocol") == 0) {
     /* some APIs (Deepgram) carry the key as the subprotocol */
     size_t vl;
     const char *v = lua_tolstring(L, -1, &vl);

@@ -549,7 +549,7 @@ static int srv_subscribe(lua_State *L) {
 /* srv:publish(id, body): encoded once, sent to every open peer; returns how many took it. */
 static int srv_publish(lua_State *L) {
   fws_lserver *S = check_server(L, 1);
-  const fws_cmessage *m = fws_lcodec_message(L, S->chan, 2, FWS_ORIGIN_SERVER);
+  const fws_cmessage *m = fws_lcodec_sendable(L, S->chan, 2, FWS_ORIGIN_SERVER);
   luaL_checkany(L, 3);
   fws_lcodec_encode(L, &S->api->codec, 3, m->type, "invalid '%s' message", m->id);
   lua_Integer sent = 0;

@@ -341,7 +341,10 @@ static uint32_t choice_literals(const fws_ct *t, const char *key, size_t keylen,
   return 0;
 }
 
-static void build_dispatch(compiler *c, fws_dispatch *d, fws_choice *choices, uint32_t n) {
+/* literal_first: for a value of the key, the choices that hold it come before those without the
+** literal (a channel's messages: they are not ordered as union members are, and an all-optional
+** JSON Schema object without the literal fits nearly anything); else all in declaration order. */
+static void build_dispatch(compiler *c, fws_dispatch *d, fws_choice *choices, uint32_t n, int literal_first) {
   memset(d, 0, sizeof *d);
   d->choices = choices;
   d->n = n;
@@ -403,16 +406,18 @@ static void build_dispatch(compiler *c, fws_dispatch *d, fws_choice *choices, ui
   d->ncands = xalloc(c, (d->nvalues + 1) * sizeof *d->ncands);
   for (uint32_t k = 0; k < d->nvalues; k++) {
     d->cands[k] = xalloc(c, n * sizeof **d->cands);
-    for (uint32_t i = 0; i < n; i++) {
-      int take = !literal[i];
-      if (!take) {
-        const char *v[1024];
-        size_t l[1024];
-        uint32_t nv = choice_literals(choices[i].type, d->key, d->keylen, v, l, 1024);
-        for (uint32_t j = 0; j < nv && !take; j++) take = l[j] == d->vlens[k] && memcmp(v[j], d->values[k], l[j]) == 0;
+    for (int pass = 0; pass < (literal_first ? 2 : 1); pass++)
+      for (uint32_t i = 0; i < n; i++) {
+        if (literal_first && (pass == 0) != (literal[i] != 0)) continue;
+        int take = !literal[i];
+        if (!take) {
+          const char *v[1024];
+          size_t l[1024];
+          uint32_t nv = choice_literals(choices[i].type, d->key, d->keylen, v, l, 1024);
+          for (uint32_t j = 0; j < nv && !take; j++) take = l[j] == d->vlens[k] && memcmp(v[j], d->values[k], l[j]) == 0;
+        }
+        if (take) d->cands[k][d->ncands[k]++] = i;
       }
-      if (take) d->cands[k][d->ncands[k]++] = i;
-    }
   }
   d->fallback = xalloc(c, n * sizeof *d->fallback);
   for (uint32_t i = 0; i < n; i++)
@@ -664,7 +669,7 @@ static void finish_dispatch(compiler *c) {
   for (size_t i = 0; i < c->api->ntypes; i++) {
     fws_ct *n = (fws_ct *)c->s->decls[i];
     if (n && n->op == FWS_OP_UUNION && !n->u.uu.key && n->u.uu.n >= 2 && !n->u.uu.values)
-      build_dispatch(c, &n->u.uu, n->u.uu.choices, n->u.uu.n);
+      build_dispatch(c, &n->u.uu, n->u.uu.choices, n->u.uu.n, 0);
   }
 }
 
@@ -706,14 +711,14 @@ static void build_channel_dispatch(compiler *c) {
       fws_choice *choices = xalloc(c, (cc->nmessages + 1) * sizeof *choices);
       uint32_t n = 0;
       for (uint32_t j = 0; j < cc->nmessages; j++)
-        if (cc->messages[j].origin == origin) {
+        if (cc->messages[j].origin == origin && !api->channels[i]->messages[j].binary) { /* binary: bytes, no JSON */
           choices[n].type = cc->messages[j].type;
           choices[n].tag = (int)j;
           choices[n].variant = cc->messages[j].type->variant;
           choices[n].name = cc->messages[j].id;
           n++;
         }
-      build_dispatch(c, origin == FWS_ORIGIN_SERVER ? &cc->server : &cc->client, choices, n);
+      build_dispatch(c, origin == FWS_ORIGIN_SERVER ? &cc->server : &cc->client, choices, n, 1);
     }
   }
 }
@@ -763,7 +768,7 @@ static const fws_ct *guarded_type(compiler *c, const fws_type *t) {
   finish_pending(c);
   settle_objects(c);
   if (ct->op == FWS_OP_UUNION && !ct->u.uu.key && ct->u.uu.n >= 2 && !ct->u.uu.values)
-    build_dispatch(c, (fws_dispatch *)&ct->u.uu, ct->u.uu.choices, ct->u.uu.n);
+    build_dispatch(c, (fws_dispatch *)&ct->u.uu, ct->u.uu.choices, ct->u.uu.n, 0);
   return ct;
 }
 

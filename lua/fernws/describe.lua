@@ -129,7 +129,7 @@ local function messages(lines, ch, origin)
   if #ids == 0 then lines[#lines + 1] = "  (none)" return end
   for _, id in ipairs(ids) do
     local m = ch.messages[id]
-    local head = "  " .. id .. ": " .. type_text(m.type)
+    local head = "  " .. id .. ": " .. (m.binary and "binary frames (send_binary)" or type_text(m.type))
     local d = brief(m.docs or m.type.docs, WIDTH - #head - 5)
     lines[#lines + 1] = head .. (d and ("  - " .. d) or "")
     fields(lines, m.type, "      ", 0, {})

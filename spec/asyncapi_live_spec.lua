@@ -1,0 +1,182 @@
+-- Live, on loopback: an AsyncAPI channel served by fernws.mock (its examples) or by channel:serve
+-- answers a fernws client, for every fixture; binary messages travel as binary frames, by id.
+local helper = require "helper"
+local fernws = helper.fernws
+
+local function run_until(cond, seconds)
+  local deadline = fernws.now() + (seconds or 10)
+  while not cond() and fernws.now() < deadline do fernws.poll(5) end
+  return cond()
+end
+
+local function load(name)
+  return assert(fernws.load(helper.fixtures .. "/asyncapi/" .. name))
+end
+
+-- A value for a required parameter an example leaves out.
+local function sample(t)
+  if t.kind == "alias" then return sample(t.target) end
+  if t.kind == "optional" or t.kind == "nullable" then return sample(t.element) end
+  if t.kind == "enum" then return t.values[1].value end
+  if t.kind == "literal" then return t.value end
+  if t.kind == "primitive" and (t.primitive == "integer" or t.primitive == "long") then return 16000 end
+  return "x"
+end
+
+local function handshake(ch, ex, url)
+  local opts = { url = url, queue = 100, path = {}, query = {} }
+  for k, v in pairs(ex and ex.query or {}) do opts.query[k] = v end
+  for _, p in ipairs(ch.path_params) do opts.path[p.name] = sample(p.type) end
+  for _, p in ipairs(ch.query) do
+    if p.required and opts.query[p.name] == nil then opts.query[p.name] = sample(p.type) end
+  end
+  if ch.auth then opts.auth = { token = "test-token" } end
+  return opts
+end
+
+-- Plays one example against the mock: client messages go out (binary ones with send_binary) once
+-- the server messages before them came; returns the ids received and the decode errors.
+local function replay(ch, ex, mock)
+  local received, errors = {}, 0
+  local conn = assert(ch:connect(handshake(ch, ex, mock.url)))
+  conn:subscribe("*", function(_, info) received[#received + 1] = info.id end)
+  conn:on("error", function(e) if e.kind == "decode" then errors = errors + 1 end end)
+  assert.is_true(run_until(function() return conn.state == "open" end), "the client did not open")
+  local waiting = 0
+  for _, m in ipairs(ex.messages) do
+    if m.origin == "server" then
+      waiting = waiting + 1
+    else
+      local want = waiting
+      run_until(function() return #received + errors >= want end)
+      if ch.messages[m.id].binary then conn:send_binary(m.body) else conn:publish(m.id, m.body) end
+    end
+  end
+  run_until(function() return #received + errors >= waiting end)
+  conn:close()
+  run_until(function() return conn.state == "closed" end)
+  return received, errors
+end
+
+local function server_ids(ch, ex)
+  local ids, wrong = {}, 0
+  for _, m in ipairs(ex.messages) do
+    if m.origin == "server" then
+      if ch:check(m.id, m.body) then ids[#ids + 1] = m.id else wrong = wrong + 1 end
+    end
+  end
+  return ids, wrong
+end
+
+describe("AsyncAPI channels live", function()
+  -- the fixtures whose channels have examples: the mock plays them
+  for _, case in ipairs({
+    { "assemblyai", "v2RealtimeWs" },
+    { "elevenlabs-convai", "v1ConvaiConversation" },
+    { "elevenlabs-tts", "v1TextToSpeechVoiceIdStreamInput" },
+    { "deepgram-3.0", "listen.v2" },
+  }) do
+    it(case[1] .. " " .. case[2] .. ": fernws.mock plays the examples to a fernws client", function()
+      if not helper.needs_fixtures(pending) then return end
+      local ch = load(case[1]):channel(case[2])
+      local mock = assert(fernws.mock(ch, { port = 0 }))
+      for _, ex in ipairs(ch.examples) do
+        local want, wrong = server_ids(ch, ex)
+        local got, errors = replay(ch, ex, mock)
+        -- what the mock sends of an example that does not fit its type arrives as a decode error
+        assert.same(want, got)
+        assert.equal(wrong, errors)
+      end
+      mock:close()
+    end)
+  end
+
+  it("elevenlabs-tts multi-stream: its client payloads overlap, so the mock (by id) cannot follow the example", function()
+    if not helper.needs_fixtures(pending) then return end
+    -- every property of InitialiseContext is optional: the example's sendTextMulti decodes as it
+    -- (spec/asyncapi_examples_spec.lua lists them), and fernws.mock follows examples by message id
+    local ch = load("elevenlabs-tts"):channel("v1TextToSpeechVoiceIdMultiStreamInput")
+    local m = ch.examples[1].messages[2]
+    assert.equal("sendTextMulti", m.id)
+    assert.equal("initialiseContext", (ch:decode(ch:encode(m.id, m.body), "client")))
+  end)
+
+  it("deepgram-3.0 speak.v1: text in, binary audio out by id, the key as `Token` in Authorization", function()
+    if not helper.needs_fixtures(pending) then return end
+    local ch = load("deepgram-3.0"):channel("speak.v1")
+    assert.is_true(ch.messages.SpeakV1Audio.binary)
+    local srv = assert(ch:serve { host = "127.0.0.1", port = 0 })
+    local auth
+    srv:on("connect", function(_, req) auth = req.headers.authorization end)
+    srv:subscribe("SpeakV1Text", function(msg, _, peer)
+      -- a binary message is refused by publish, and goes by send_binary
+      local ok, err = pcall(peer.publish, peer, "SpeakV1Audio", "x")
+      assert.is_false(ok)
+      assert.matches("binary: send its bytes with send_binary", err)
+      peer:send_binary("\0\1\2" .. msg.text)
+      peer:publish("SpeakV1Flushed", { type = "Flushed", sequence_id = 1 })
+    end)
+    local conn = assert(ch:connect { url = srv.url, auth = { token = "k" } })
+    local audio, flushed
+    conn:subscribe("SpeakV1Audio", function(bytes, info)
+      audio = bytes
+      assert.equal("SpeakV1Audio", info.id)
+    end)
+    conn:subscribe("SpeakV1Flushed", function(v) flushed = v end)
+    assert.is_true(run_until(function() return conn.state == "open" end))
+    conn:publish("SpeakV1Text", { type = "Speak", text = "hi" })
+    assert.is_true(run_until(function() return flushed ~= nil end))
+    assert.equal("\0\1\2hi", audio)
+    assert.equal("Token k", auth)
+    conn:close()
+    srv:close()
+  end)
+
+  it("deepgram-3.0 listen.v1: the client's binary media reaches the server's subscriber by id", function()
+    if not helper.needs_fixtures(pending) then return end
+    local ch = load("deepgram-3.0"):channel("listen.v1")
+    local srv = assert(ch:serve { host = "127.0.0.1", port = 0 })
+    local got
+    srv:subscribe("ListenV1Media", function(bytes, info) got = { bytes, info.id } end)
+    local conn = assert(ch:connect { url = srv.url, auth = { authToken = "jwt" } })
+    assert.is_true(run_until(function() return conn.state == "open" end))
+    local ok, err = pcall(conn.publish, conn, "ListenV1Media", "x")
+    assert.is_false(ok)
+    assert.matches("message 'ListenV1Media' of channel listen.v1 is binary: send its bytes with send_binary", err)
+    conn:send_binary("\255\254audio")
+    assert.is_true(run_until(function() return got ~= nil end))
+    assert.same({ "\255\254audio", "ListenV1Media" }, got)
+    conn:close()
+    srv:close()
+  end)
+
+  it("a key the document puts in the query (httpApiKey in: query) goes in the query, percent-encoded", function()
+    local ch = assert(fernws.load(helper.own("asyncapi/chat-2.6.yml"))):channel("roomsRoomLive")
+    assert.is_true(ch.auth)
+    local srv = assert(ch:serve { host = "127.0.0.1", port = 0 })
+    local target
+    srv:on("connect", function(_, req) target = req.target end)
+    local conn = assert(ch:connect { url = srv.url, path = { room = "r1" }, query = { lang = "en" }, auth = { token = "s/3 k" } })
+    assert.is_true(run_until(function() return conn.state == "open" end))
+    assert.equal("/rooms/r1/live?lang=en&key=s%2F3%20k", target)
+    assert.is_nil(tostring(conn):find("s%2F3", 1, true))
+    conn:close()
+    srv:close()
+  end)
+
+  it("deepgram-2.6 v1Speak: read the way the document says, client and server agree", function()
+    if not helper.needs_fixtures(pending) then return end
+    local ch = load("deepgram-2.6"):channel("v1Speak")
+    local srv = assert(ch:serve { host = "127.0.0.1", port = 0 })
+    srv:subscribe("SpeakV1Text", function(_, _, peer) peer:send_binary("pcm") end)
+    local conn = assert(ch:connect { url = srv.url })
+    local audio
+    conn:subscribe("SpeakV1Audio", function(bytes) audio = bytes end)
+    assert.is_true(run_until(function() return conn.state == "open" end))
+    conn:publish("SpeakV1Text", { type = "Speak", text = "hi" })
+    assert.is_true(run_until(function() return audio ~= nil end))
+    assert.equal("pcm", audio)
+    conn:close()
+    srv:close()
+  end)
+end)
