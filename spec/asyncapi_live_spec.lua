@@ -80,6 +80,7 @@ describe("AsyncAPI channels live", function()
       if not helper.needs_fixtures(pending) then return end
       local ch = load(case[1]):channel(case[2])
       local mock = assert(fernws.mock(ch, { port = 0 }))
+      finally(function() mock:close() end)
       for _, ex in ipairs(ch.examples) do
         local want, wrong = server_ids(ch, ex)
         local got, errors = replay(ch, ex, mock)

@@ -555,9 +555,40 @@ void fws_lhandshake_build(lua_State *L, fws_lchannel *c, int opts) {
 
 /* ---- the server's side: the credential a request carries ---- */
 
+/* The header a scheme's credential comes in; NULL for one carried in the query. */
 static const char *scheme_header(const fws_auth_scheme *s) {
+  if (s->query) return NULL;
   if (s->kind == FWS_AUTH_HEADER || (s->kind == FWS_AUTH_OAUTH && s->header)) return s->header;
   return "Authorization";
+}
+
+static int hexval(int ch) {
+  return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* Pushes the percent-decoded value of the query parameter `key` of the request; 0 when absent. */
+static int push_query_value(lua_State *L, const fws_request *req, const char *key) {
+  const char *q = strchr(fws_request_target(req), '?');
+  size_t kl = strlen(key);
+  while (q && *q) {
+    const char *item = q + 1, *end = item + strcspn(item, "&"), *eq = memchr(item, '=', (size_t)(end - item));
+    if (eq && (size_t)(eq - item) == kl && !memcmp(item, key, kl)) {
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (const char *p = eq + 1; p < end; p++) {
+        if (*p == '%' && end - p >= 3 && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+          luaL_addchar(&b, (char)(hexval(p[1]) * 16 + hexval(p[2])));
+          p += 2;
+        } else {
+          luaL_addchar(&b, *p == '+' ? ' ' : *p);
+        }
+      }
+      luaL_pushresult(&b);
+      return 1;
+    }
+    q = *end ? end : NULL;
+  }
+  return 0;
 }
 
 void fws_lhandshake_scheme_headers(lua_State *L, fws_lapi *a, const fws_request *req, int headers) {
@@ -568,6 +599,7 @@ void fws_lhandshake_scheme_headers(lua_State *L, fws_lapi *a, const fws_request 
     const char *name = scheme_header(s);
     char lower[128];
     size_t k = 0;
+    if (!name) continue;  /* a key in the query: req.query, req.auth */
     for (; name[k] && k < sizeof lower - 1; k++) lower[k] = (char)tolower((unsigned char)name[k]);
     lower[k] = '\0';
     if (lua_getfield(L, headers, lower) != LUA_TNIL) {
@@ -662,7 +694,13 @@ static int push_unbase64(lua_State *L, const char *s) {
 /* Fills the table at the top with one scheme's credential; 0 when the request has none. */
 static int read_credential(lua_State *L, const fws_auth_scheme *s, const fws_request *req) {
   const char *name = scheme_header(s);
-  const char *v = fws_request_header(req, name);
+  const char *v;
+  if (!name) {  /* in the query */
+    if (!push_query_value(L, req, s->query)) return 0;
+    lua_setfield(L, -2, "token");
+    return 1;
+  }
+  v = fws_request_header(req, name);
   if (!v) return 0;
   if (s->kind == FWS_AUTH_BASIC) {
     int at = past_prefix(v, "Basic");

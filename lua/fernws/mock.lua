@@ -5,7 +5,7 @@
 -- Each example is a script of client and server messages. When a peer connects, the server
 -- messages an example opens with are sent; when a client message arrives that is the next one an
 -- example expects (by message id, preferring an example whose body is equal), the server messages
--- that follow it are sent. A client message that no example answers at all is answered with a
+-- that follow it are sent. A client message that no example has at all is answered with a
 -- server message generated from the definition's types (fernws.sample; opts.seed makes it
 -- repeatable), and the log says so. A message the examples know but do not expect at that point is
 -- logged and reported to opts.on_error; the connection stays up. Refused handshakes are logged with
@@ -135,15 +135,15 @@ local function start(channel, opts)
   local on_error = opts.on_error or function() end
   local name = channel.name
   local scripts = {}
-  -- the client messages some example answers: the others get generated answers
+  -- the client messages some example has: the others get generated answers (an example that has
+  -- a client message with nothing after it says that it gets no answer)
   local answered = {}
   for i, ex in ipairs(channel.examples) do
     if #ex.messages > 0 then
       local s = { name = ex.name or ("example " .. i), messages = prepare(channel, ex) }
       scripts[#scripts + 1] = s
-      for j, m in ipairs(s.messages) do
-        local nxt = s.messages[j + 1]
-        if m.origin == "client" and nxt and nxt.origin == "server" then answered[m.id] = true end
+      for _, m in ipairs(s.messages) do
+        if m.origin == "client" then answered[m.id] = true end
       end
     end
   end
