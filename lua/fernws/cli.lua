@@ -13,6 +13,9 @@ commands:
   describe PATH [CHANNEL]         a reference of each channel: Handshake, Send, Receive
   mock PATH CHANNEL [--port N] [--host H]
                                   serve the channel, answering with its examples
+  types PATH [--out FILE] [--prefix P]
+                                  LuaLS annotations (a ---@meta file) of the definition's
+                                  types and channels, for editors
   help                            this text
 
 PATH is a definition folder (api.yml and *.yml below it) or one channel file.
@@ -125,6 +128,37 @@ function cli.mock(args, out, err)
     srv.port, api:channel(name).path)
   out:flush()
   fernws.run()
+  return 0
+end
+
+function cli.types(args, out, err)
+  local path, file, prefix
+  local i = 1
+  while args[i] do
+    local a = args[i]
+    if (a == "--out" or a == "--prefix") and args[i + 1] then
+      if a == "--out" then file = args[i + 1] else prefix = args[i + 1] end
+      i = i + 2
+    elseif path == nil and a:sub(1, 2) ~= "--" then
+      path, i = a, i + 1
+    else
+      err:write("fernws types: unexpected argument '", a, "'\n", USAGE)
+      return 2
+    end
+  end
+  if not path then err:write(USAGE) return 2 end
+  local api = load(path, true, err)
+  if not api then return 1 end
+  local ok, text = pcall(require("fernws.types").generate, api, { prefix = prefix, source = path })
+  if not ok then err:write(tostring(text), "\n") return 1 end
+  if not file then
+    out:write(text)
+    return 0
+  end
+  local f, e = io.open(file, "w")
+  if not f then err:write("fernws types: ", e, "\n") return 1 end
+  f:write(text)
+  f:close()
   return 0
 end
 
