@@ -13,6 +13,10 @@ commands:
   describe PATH [CHANNEL]         a reference of each channel: Handshake, Send, Receive
   mock PATH CHANNEL [--port N] [--host H]
                                   serve the channel, answering with its examples
+  connect PATH CHANNEL [--env E | --url U] [--path k=v] [--query k=v] [--header k=v]
+          [--auth TOKEN] [--count N]
+                                  a typed session: received messages printed, ID {json} or
+                                  ID lua-table sent (validated); from a pipe, JSON lines
   types PATH [--out FILE] [--prefix P]
                                   LuaLS annotations (a ---@meta file) of the definition's
                                   types and channels, for editors
@@ -129,6 +133,10 @@ function cli.mock(args, out, err)
   out:flush()
   fernws.run()
   return 0
+end
+
+function cli.connect(args, out, err)
+  return require("fernws.connect").main(args, out, err)
 end
 
 function cli.types(args, out, err)
