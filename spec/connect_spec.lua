@@ -90,6 +90,9 @@ describe("fernws connect at a terminal", function()
     assert.equal('< subscribe  (SubscribeEvent)\n{\n  "id": "1",\n  "message": "echo: Hello, world."\n}',
       d:expect('< subscribe[^\n]*\n\\{.*?\n\\}'))
     assert.same({ "Hello, world." }, got)
+    -- a line typed in one go (one chunk of input) stays on the screen as sent, above the answer
+    d:send("publish {text = 'in one go'}\r")
+    d:screen("^chat> publish \\{text = 'in one go'\\}\n< subscribe")
     -- a Lua table works as well as JSON
     d:send("publish {text = 'from Lua'}\r")
     d:expect('"message": "echo: from Lua"')

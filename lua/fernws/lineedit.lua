@@ -74,7 +74,8 @@ end
 
 function Editor:enter()
   local line = self:text()
-  self.write("\r\n")
+  -- the whole line stays on the screen as typed (keys that came in one chunk were never drawn)
+  self.write("\r" .. self.prompt .. line .. "\27[K\r\n")
   self.chars, self.pos, self.hpos = {}, 0, nil
   if line:match("%S") and self.history[#self.history] ~= line then self.history[#self.history + 1] = line end
   self.on_line(line)
