@@ -44,4 +44,6 @@ build = {
   install = {
     bin = { fernws = "bin/fernws" },
   },
+  -- the LuaLS annotations of the API (types/fernws.lua): `luarocks show --rock-dir fernws`/types
+  copy_directories = { "types" },
 }

@@ -102,7 +102,7 @@ describe("messages", function()
     assert.error_matches(function() conn:publish("publish") end, "bad argument")
     assert.error_matches(function() conn:subscribe("publish", function() end) end, "publish")
     assert.error_matches(function() conn:subscribe("status", 42) end, "function expected")
-    assert.error_matches(function() conn:on("message", function() end) end, "invalid option 'message'")
+    assert.error_matches(function() conn:on("message", function() end) end, "conn:on: unknown event 'message'")
     assert.equal("open", conn.state)
   end)
 

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "lua/fws_lcodec.h"
+#include "lua/fws_lopts.h"
+#include "lua/fws_lpairs.h"
 #include "lua/fws_lua.h"
 #include "types/fws_schema.h"
 
@@ -77,7 +79,9 @@ int fws_lapi_load(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   fws_load_opts opts = {0};
   if (!lua_isnoneornil(L, 2)) {
+    static const char *const keys[] = {"lenient", "strict", NULL};
     luaL_checktype(L, 2, LUA_TTABLE);
+    fws_lopts_check(L, 2, "fernws.load", keys);
     lua_getfield(L, 2, "lenient");
     opts.lenient = lua_toboolean(L, -1);
     lua_getfield(L, 2, "strict");
@@ -270,10 +274,26 @@ static int api_index(lua_State *L) {
   return 1;
 }
 
+/* "fernws.api hume (4 channels: a, b, c, d; 300 types)": what a REPL shows of it */
 static int api_tostring(lua_State *L) {
   fws_lapi *a = luaL_checkudata(L, 1, FWS_API_MT);
-  if (!a->api) lua_pushliteral(L, "fernws.api (freed)");
-  else lua_pushfstring(L, "fernws.api %s (%d channels)", a->api->name, (int)a->api->nchannels);
+  if (!a->api) {
+    lua_pushliteral(L, "fernws.api (freed)");
+    return 1;
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  size_t n = a->api->nchannels;
+  lua_pushfstring(L, "fernws.api %s (%d channel%s", a->api->name, (int)n, n == 1 ? "" : "s");
+  luaL_addvalue(&b);
+  for (size_t i = 0; i < n && i < 6; i++) {
+    luaL_addstring(&b, i ? ", " : ": ");
+    luaL_addstring(&b, a->api->channels[i]->name);
+  }
+  if (n > 6) luaL_addstring(&b, ", ...");
+  lua_pushfstring(L, "; %d type%s)", (int)a->api->ntypes, a->api->ntypes == 1 ? "" : "s");
+  luaL_addvalue(&b);
+  luaL_pushresult(&b);
   return 1;
 }
 
@@ -286,8 +306,13 @@ void fws_lapi_open(lua_State *L) {
                                      {"type", api_type}, {"types", api_types},
                                      {"check", fws_lapi_check_type}, {"encode", fws_lapi_encode_type},
                                      {"decode", fws_lapi_decode_type}, {NULL, NULL}};
+  static const char *const fields[] = {"name", "display_name", "docs", "root", "default_environment", "default_url",
+                                      "base_path", "environments", "auth", "headers", "warnings", "channels",
+                                      "channel", "types", "type", "check", "encode", "decode", NULL};
   luaL_newmetatable(L, FWS_API_MT);
   luaL_setfuncs(L, meta, 0);
+  fws_lpairs_push(L, fields);
+  lua_setfield(L, -2, "__pairs");
   fws_lsetup_mt(L, &fws_key_api, methods, api_index);
   lua_pop(L, 1);
 }

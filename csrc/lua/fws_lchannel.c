@@ -4,6 +4,7 @@
 #include "lua/fws_lcodec.h"
 #include "lua/fws_lconn.h"
 #include "lua/fws_lserver.h"
+#include "lua/fws_lpairs.h"
 #include "lua/fws_lua.h"
 #include "defn/fws_endpoint.h"
 #include "types/fws_schema.h"
@@ -56,11 +57,16 @@ static void intern_ids(lua_State *L, fws_lchannel *c) {
 ** table look-up in the VM, where a shared __index function cost more than a small encode. What is
 ** not a method (name, messages, ...) comes from the table's own __index (lazy_field). */
 static void set_channel_metatable(lua_State *L) {
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   lua_pushliteral(L, FWS_CHANNEL_MT);
   lua_setfield(L, -2, "__name");
   lua_pushcfunction(L, channel_tostring);
   lua_setfield(L, -2, "__tostring");
+  static const char *const fields[] = {"name", "display_name", "docs", "path", "url", "auth", "file", "api",
+                                      "messages", "query", "path_params", "headers", "examples", "auth_message",
+                                      "check", "encode", "decode", "connect", "serve", "endpoint", "endpoints", NULL};
+  fws_lpairs_push(L, fields);
+  lua_setfield(L, -2, "__pairs");
   lua_createtable(L, 0, 8);
   for (const luaL_Reg *r = channel_methods; r->name; r++) {
     /* the channel itself, not its address: a method kept alone keeps its channel alive */

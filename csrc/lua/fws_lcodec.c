@@ -4,6 +4,7 @@
 
 #include "lua/fws_lua.h"
 #include "lua/fws_lcodec.h"
+#include "lua/fws_lopts.h"
 #include "types/fws_codec.h"
 
 static void push_errors(lua_State *L, const fws_verrs *errs) {
@@ -47,7 +48,34 @@ static const fws_cmessage *found(lua_State *L, fws_lchannel *c, const fws_cmessa
   return m;
 }
 
-const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, int origin) {
+/* Raises for an unknown message id: the ids that side sends, the one probably meant; method
+** ("conn:subscribe") goes first when given. */
+static void unknown_message(lua_State *L, fws_lchannel *c, const char *id, int origin, const char *method) {
+  const fws_cchannel *cc = &c->owner->schema->channels[c->index];
+  /* the ids as an array for fws_lnames_near, in a userdata so that the raise frees it */
+  const char **ids = lua_newuserdatauv(L, (cc->nmessages ? cc->nmessages : 1) * sizeof *ids, 0);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  size_t n = 0;
+  for (uint32_t i = 0; i < cc->nmessages; i++)
+    if (origin < 0 || cc->messages[i].origin == origin) {
+      if (n) luaL_addstring(&b, ", ");
+      luaL_addstring(&b, cc->messages[i].id);
+      ids[n++] = cc->messages[i].id;
+    }
+  const char *near = fws_lnames_near(id, ids, n);
+  if (near) {
+    luaL_addstring(&b, "; did you mean '");
+    luaL_addstring(&b, near);
+    luaL_addstring(&b, "'?");
+  }
+  luaL_pushresult(&b);
+  luaL_error(L, "%s%sunknown message '%s' (channel %s %s: %s)", method ? method : "", method ? ": " : "", id,
+             c->ch->name, origin < 0 ? "has" : origin == FWS_ORIGIN_CLIENT ? "clients send" : "servers send",
+             n ? lua_tostring(L, -1) : "none");
+}
+
+static const fws_cmessage *lookup(lua_State *L, fws_lchannel *c, int idx, int origin, const char *method) {
   const fws_cchannel *cc = &c->owner->schema->channels[c->index];
   /* the same short string is the same object (and no other value has a string's address) */
   const void *s = lua_topointer(L, idx);
@@ -56,19 +84,12 @@ const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, i
   const char *id = luaL_checkstring(L, idx);
   for (uint32_t i = 0; i < cc->nmessages; i++)
     if (strcmp(cc->messages[i].id, id) == 0) return found(L, c, &cc->messages[i], origin);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  int n = 0;
-  for (uint32_t i = 0; i < cc->nmessages; i++)
-    if (origin < 0 || cc->messages[i].origin == origin) {
-      if (n++) luaL_addstring(&b, ", ");
-      luaL_addstring(&b, cc->messages[i].id);
-    }
-  luaL_pushresult(&b);
-  luaL_error(L, "unknown message '%s' (channel %s %s: %s)", id, c->ch->name,
-             origin < 0 ? "has" : origin == FWS_ORIGIN_CLIENT ? "clients send" : "servers send",
-             n ? lua_tostring(L, -1) : "none");
+  unknown_message(L, c, id, origin, method);
   return NULL;
+}
+
+const fws_cmessage *fws_lcodec_message(lua_State *L, fws_lchannel *c, int idx, int origin) {
+  return lookup(L, c, idx, origin, NULL);
 }
 
 const fws_cmessage *fws_lcodec_sendable(lua_State *L, fws_lchannel *c, int idx, int origin) {
@@ -82,6 +103,17 @@ int fws_lcodec_binary_tag(const fws_channel *ch, int origin) {
   for (size_t i = 0; i < ch->nmessages; i++)
     if (ch->messages[i].binary && (int)ch->messages[i].origin == origin) return (int)i;
   return -1;
+}
+
+/* "conn:on", "server:subscribe": the kind of the handle at 1 (its __name less "fernws.") and the
+** method, for errors that name what was called. */
+static const char *method_name(lua_State *L, const char *method) {
+  const char *kind = "?";
+  if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING) {
+    kind = lua_tostring(L, -1);
+    if (strncmp(kind, "fernws.", 7) == 0) kind += 7;
+  }
+  return lua_pushfstring(L, "%s:%s", kind, method);
 }
 
 void fws_lcodec_encode_slow(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
@@ -119,7 +151,10 @@ static int check_value(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *
 }
 
 int fws_lcodec_set_handler(lua_State *L, int uv, const char *const *events) {
-  int e = luaL_checkoption(L, 2, NULL, events);
+  const char *name = luaL_checkstring(L, 2);
+  int e = 0;
+  while (events[e] && strcmp(events[e], name) != 0) e++;
+  if (!events[e]) fws_lunknown(L, method_name(L, "on"), "event", "events", name, events, (size_t)e);
   if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_getiuservalue(L, 1, uv);
   lua_pushvalue(L, 3);
@@ -133,7 +168,8 @@ int fws_lcodec_set_subscription(lua_State *L, int uv, fws_lchannel *ch, int orig
   if (!lua_isnil(L, 3)) luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_Integer key = 0; /* "*" */
   if (strcmp(id, "*") != 0) {
-    const fws_cmessage *m = fws_lcodec_message(L, ch, 2, origin);
+    const fws_cmessage *m = lookup(L, ch, 2, origin, method_name(L, "subscribe"));
+    lua_pop(L, 1);
     key = (lua_Integer)(m - ch->owner->schema->channels[ch->index].messages) + 1;
   }
   lua_getiuservalue(L, 1, uv);
@@ -240,6 +276,8 @@ static void decode_opts(lua_State *L, int idx, fws_decode_opts *o, int *origin, 
     return;
   }
   luaL_checktype(L, idx, LUA_TTABLE);
+  static const char *const keys[] = {"max_depth", "max_size", "origin", "strict", NULL};
+  fws_lopts_check(L, idx, "decode", keys);
   lua_getfield(L, idx, "strict");
   o->strict = lua_toboolean(L, -1);
   lua_getfield(L, idx, "origin");

@@ -6,6 +6,7 @@
 
 #include "lua/fws_lcodec.h"
 #include "lua/fws_lconn.h"
+#include "lua/fws_lopts.h"
 #include "lua/fws_lhandshake.h"
 #include "lua/fws_lserver.h"
 
@@ -437,6 +438,7 @@ int fws_lconn_connect(lua_State *L) {
   fws_lchannel *ch = fws_lchannel_check(L, 1);
   if (lua_isnoneornil(L, 2)) lua_newtable(L);
   luaL_checktype(L, 2, LUA_TTABLE);
+  fws_lopts_connect(L, 2);
   lua_settop(L, 2);
   fws_lstate *s = fws_lstate_get(L);
   fws_lhandshake_build(L, ch, 2);

@@ -10,6 +10,7 @@
 #include "lua/fws_lconn.h"
 #include "lua/fws_lhandshake.h"
 #include "lua/fws_lquery.h"
+#include "lua/fws_lopts.h"
 #include "lua/fws_lserver.h"
 
 enum { SUV_ON = 1, SUV_SUBS, SUV_CHANNEL, SUV_PEERS, SUV_COUNT = 4 };
@@ -399,6 +400,7 @@ int fws_lserver_serve(lua_State *L) {
   fws_lchannel *ch = fws_lchannel_check(L, 1);
   if (lua_isnoneornil(L, 2)) lua_newtable(L);
   luaL_checktype(L, 2, LUA_TTABLE);
+  fws_lopts_serve(L, 2);
   lua_settop(L, 2);
   fws_lstate *s = fws_lstate_get(L);
   fws_server_opts o;

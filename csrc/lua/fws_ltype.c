@@ -1,6 +1,7 @@
 /* Type objects: a read-only view of a type of the model (kind, name, docs, parts, rules). */
 #include <string.h>
 
+#include "lua/fws_lpairs.h"
 #include "lua/fws_lua.h"
 
 static fws_ltype *check_type(lua_State *L, int idx) {
@@ -223,8 +224,15 @@ static int type_tostring(lua_State *L) {
 void fws_ltype_open(lua_State *L) {
   static const luaL_Reg meta[] = {{"__tostring", type_tostring}, {NULL, NULL}};
   static const luaL_Reg none[] = {{NULL, NULL}};
+  /* every part a type may have: pairs shows those of its kind */
+  static const char *const fields[] = {"kind", "name", "short_name", "docs", "primitive", "element", "key", "value",
+                                      "target", "properties", "extends", "extra_properties", "discriminant",
+                                      "variants", "base_properties", "values", "default", "members", "rules",
+                                      "examples", "file", "line", NULL};
   luaL_newmetatable(L, FWS_TYPE_MT);
   luaL_setfuncs(L, meta, 0);
+  fws_lpairs_push(L, fields);
+  lua_setfield(L, -2, "__pairs");
   fws_lsetup_mt(L, &fws_key_type, none, type_index);
   lua_pop(L, 1);
 }

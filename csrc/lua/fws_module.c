@@ -63,6 +63,8 @@ int luaopen_fernws(lua_State *L) {
   static const luaL_Reg funcs[] = {{"load", fws_lapi_load}, {"mock", l_mock}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushliteral(L, FWS_VERSION);
+  lua_setfield(L, -2, "VERSION");
+  lua_pushliteral(L, FWS_VERSION);
   lua_setfield(L, -2, "version");
   /* the same light userdata as cjson.null, so values pass between the two unchanged */
   lua_pushlightuserdata(L, NULL);

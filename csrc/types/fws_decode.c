@@ -30,29 +30,52 @@ typedef struct dec {
 
 /* ---- errors ---- */
 
+static int word_at(const dec *d, const char *w, size_t n) {
+  return (size_t)(d->end - d->p) >= n && memcmp(d->p, w, n) == 0;
+}
+
 static const char *json_got(const dec *d) {
   if (d->p >= d->end) return "end of text";
   switch (*d->p) {
   case '"': return "string";
   case '{': return "object";
   case '[': return "array";
-  case 't': case 'f': return "boolean";
-  case 'n': return "null";
+  /* "not json" starts like null: only the whole word is one */
+  case 't': return word_at(d, "true", 4) ? "boolean" : "invalid JSON";
+  case 'f': return word_at(d, "false", 5) ? "boolean" : "invalid JSON";
+  case 'n': return word_at(d, "null", 4) ? "null" : "invalid JSON";
   case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
     return "number";
   default: return "invalid JSON";
   }
 }
 
-static int mismatch(dec *d, const fws_ct *t) {
-  const char *got = json_got(d);
-  fws_verrs_add(d->errs, &d->path, t->label, got, "expected %s, got %s", t->label, got);
-  return -1;
-}
-
 static int syntax(dec *d, const char *what) {
   fws_verrs_add(d->errs, &d->path, "JSON", json_got(d), "invalid JSON at byte %zu: %s",
                 (size_t)(d->p - d->base) + 1, what);
+  return -1;
+}
+
+/* Where a value should start and none can: the text is not JSON (there), whatever type was hoped
+** for. Returns 1 after adding the error, 0 when a value may start here. */
+static int not_json(dec *d) {
+  const char *got = json_got(d);
+  if (strcmp(got, "invalid JSON") != 0 && strcmp(got, "end of text") != 0) return 0;
+  if (d->p >= d->end) {
+    fws_verrs_add(d->errs, &d->path, "JSON", got, "invalid JSON at byte %zu: the text ends where a value should be",
+                  (size_t)(d->p - d->base) + 1);
+    return 1;
+  }
+  char ex[64];
+  fws_verrs_add(d->errs, &d->path, "JSON", got, "invalid JSON at byte %zu: expected a value, found '%s'",
+                (size_t)(d->p - d->base) + 1, fws_excerpt(ex, sizeof ex, d->p, (size_t)(d->end - d->p), 20));
+  return 1;
+}
+
+static int mismatch(dec *d, const fws_ct *t) {
+  if (not_json(d)) return -1;
+  const char *got = json_got(d);
+  fws_verrs_add(d->errs, &d->path, t->label, got, "expected %s, got %s", t->label, got);
   return -1;
 }
 
@@ -768,7 +791,10 @@ static int dec_union(dec *d, const fws_ct *t) {
 }
 
 /* Tries the choices in order from the same place; the first that decodes wins. */
+static int dec_any(dec *d);
+
 static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag) {
+  if (not_json(d)) return -1; /* no member could tell more */
   uint32_t stack_all[64];
   uint32_t *all = ds->n <= 64 ? stack_all : malloc(ds->n * sizeof *all);
   if (!all) return syntax(d, "out of memory");
@@ -853,6 +879,18 @@ static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag)
     }
   }
   if (rc && n != 1) {
+    d->p = start;
+    /* text that is no JSON at all: say where, rather than that no member fits */
+    int depth = d->depth, pathn = d->path.n;
+    size_t before = d->errs->n;
+    if (dec_any(d) == 0) lua_settop(d->L, top);
+    d->depth = depth;
+    d->path.n = pathn;
+    if (d->errs->n > before) {
+      d->p = start;
+      if (all != stack_all) free(all);
+      return -1;
+    }
     d->p = start;
     if (unknown_value && n == 0) {
       const char *v;

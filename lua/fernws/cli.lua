@@ -12,11 +12,21 @@ commands:
                                   and exit 1 if there is one (warnings are printed either way);
                                   problems of examples and docs are errors here, warnings for
                                   fernws.load; --lenient makes them (and path problems) warnings
-  describe PATH [CHANNEL]         a reference of each channel: Handshake, Send, Receive
+  describe PATH [CHANNEL] [--depth N]
+                                  a reference of each channel: Handshake, Send, Receive;
+                                  enum values listed, nested types shown N levels deep (1)
   mock PATH CHANNEL [--port N] [--host H] [--base PATH] [--seed N]
                                   serve the channel at its endpoint paths, answering with its
                                   examples (or values generated from its types); mock --help
+  connect PATH CHANNEL [--env E | --url U] [--path k=v] [--query k=v] [--header k=v]
+          [--auth TOKEN] [--count N]
+                                  a typed session: received messages printed, ID {json} or
+                                  ID lua-table sent (validated); from a pipe, JSON lines
+  types PATH [--out FILE] [--prefix P]
+                                  LuaLS annotations (a ---@meta file) of the definition's
+                                  types and channels, for editors
   help                            this text
+  --version                       the version of fernws
 
 PATH is a definition folder (api.yml and *.yml below it) or one channel file.
 ]]
@@ -107,9 +117,19 @@ function cli.check(args, out, err)
 end
 
 function cli.describe(args, out, err)
-  local path, name = args[1], args[2]
+  local path, name, depth
+  local i = 1
+  while args[i] do
+    local a = args[i]
+    if a == "--depth" then
+      depth = math.tointeger(tonumber(args[i + 1] or ""))
+      if not depth or depth < 0 then err:write("fernws describe: --depth needs a number (0 or more)\n", USAGE) return 2 end
+      i = i + 2
+    elseif a:sub(1, 2) ~= "--" and not path then path, i = a, i + 1
+    elseif a:sub(1, 2) ~= "--" and not name then name, i = a, i + 1
+    else err:write("fernws describe: unexpected argument '", a, "'\n", USAGE) return 2 end
+  end
   if not path then err:write(USAGE) return 2 end
-  if args[3] then err:write("fernws describe: unexpected argument '", args[3], "'\n", USAGE) return 2 end
   local api = load(path, true, err)
   if not api then return 1 end
   local names = api:channels()
@@ -122,7 +142,7 @@ function cli.describe(args, out, err)
   if #names == 0 then out:write(api.name, ": no channels\n") return 0 end
   for i, n in ipairs(names) do
     if i > 1 then out:write("\n") end
-    out:write(describe.channel(api, api:channel(n)))
+    out:write(describe.channel(api, api:channel(n), { depth = depth }))
   end
   return 0
 end
@@ -233,6 +253,41 @@ function cli.mock(args, out, err)
   return 0
 end
 
+function cli.connect(args, out, err)
+  return require("fernws.connect").main(args, out, err)
+end
+
+function cli.types(args, out, err)
+  local path, file, prefix
+  local i = 1
+  while args[i] do
+    local a = args[i]
+    if (a == "--out" or a == "--prefix") and args[i + 1] then
+      if a == "--out" then file = args[i + 1] else prefix = args[i + 1] end
+      i = i + 2
+    elseif path == nil and a:sub(1, 2) ~= "--" then
+      path, i = a, i + 1
+    else
+      err:write("fernws types: unexpected argument '", a, "'\n", USAGE)
+      return 2
+    end
+  end
+  if not path then err:write(USAGE) return 2 end
+  local api = load(path, true, err)
+  if not api then return 1 end
+  local ok, text = pcall(require("fernws.types").generate, api, { prefix = prefix, source = path })
+  if not ok then err:write(tostring(text), "\n") return 1 end
+  if not file then
+    out:write(text)
+    return 0
+  end
+  local f, e = io.open(file, "w")
+  if not f then err:write("fernws types: ", e, "\n") return 1 end
+  f:write(text)
+  f:close()
+  return 0
+end
+
 function cli.main(argv, out, err)
   out, err = out or io.stdout, err or io.stderr
   local cmd = argv[1]
@@ -243,6 +298,10 @@ function cli.main(argv, out, err)
   end
   if cmd == "help" or cmd == "--help" or cmd == "-h" then
     out:write(USAGE)
+    return 0
+  end
+  if cmd == "--version" or cmd == "version" then
+    out:write("fernws ", fernws.VERSION, "\n")
     return 0
   end
   local f = cli[cmd]

@@ -31,6 +31,33 @@ local function default_text(v)
   return tostring(v)
 end
 
+-- The type a value of t holds, under optional/nullable/list/set/map and aliases: what is worth
+-- expanding (an object, a union, an enum).
+local function inner(t)
+  while t do
+    local k = t.kind
+    if k == "optional" or k == "nullable" or k == "list" or k == "set" then t = t.element
+    elseif k == "map" then t = t.value
+    elseif k == "alias" and t.target then t = t.target
+    else return t end
+  end
+end
+
+-- "one of: "a", "b", ... (N more)" for an enum, fitted to the width.
+local function enum_text(t, room)
+  local vals, used = {}, 8
+  for i, v in ipairs(t.values) do
+    local q = string.format("%q", v.value)
+    if used + #q + 2 > room - 14 and i > 1 then -- room for ", ... (NN more)"
+      vals[#vals + 1] = "... (" .. (#t.values - i + 1) .. " more)"
+      break
+    end
+    vals[#vals + 1] = q
+    used = used + #q + 2
+  end
+  return "one of: " .. table.concat(vals, ", ")
+end
+
 local function params(lines, title, list)
   if #list == 0 then return end
   lines[#lines + 1] = "  " .. title
@@ -47,6 +74,8 @@ local function params(lines, title, list)
     local head = "    " .. pad(p.name, w + 2) .. t .. (#flags > 0 and ("  (" .. table.concat(flags, ", ") .. ")") or "")
     local d = brief(p.docs, WIDTH - #head - 5)
     lines[#lines + 1] = head .. (d and ("  - " .. d) or "")
+    local e = inner(p.type)
+    if e and e.kind == "enum" then lines[#lines + 1] = "      " .. enum_text(e, WIDTH - 6) end
   end
 end
 
@@ -68,13 +97,31 @@ local function auth_text(api, ch)
   return table.concat(parts, "; or ")
 end
 
--- The fields of a type, indented; unions list each member.
-local function fields(lines, t, indent, depth, seen)
-  if depth > 3 then return end
+-- The fields of a type, indented; unions list each member. A property's own type (an object, a
+-- union, an enum) is shown below it, nested, down to maxdepth levels; a type already shown in
+-- this message is named, not shown again.
+local fields
+
+local function nested(lines, pt, indent, depth, seen, maxdepth)
+  local e = inner(pt)
+  if not e then return end
+  if e.kind == "enum" then
+    lines[#lines + 1] = indent .. enum_text(e, WIDTH - #indent)
+  elseif (e.kind == "object" or e.kind == "union" or e.kind == "undiscriminated_union") and depth < maxdepth then
+    if seen[e] then
+      lines[#lines + 1] = indent .. "(" .. (e.name or e.kind) .. ", shown above)"
+    else
+      fields(lines, e, indent, depth + 1, seen, maxdepth)
+    end
+  end
+end
+
+function fields(lines, t, indent, depth, seen, maxdepth)
+  if depth > maxdepth + 3 then return end
   local kind = t.kind
-  if kind == "alias" then return fields(lines, t.target, indent, depth, seen) end
+  if kind == "alias" then return fields(lines, t.target, indent, depth, seen, maxdepth) end
   if kind == "optional" or kind == "nullable" or kind == "list" or kind == "set" then
-    return fields(lines, t.element, indent, depth, seen)
+    return fields(lines, t.element, indent, depth, seen, maxdepth)
   end
   if kind == "object" then
     if seen[t] then
@@ -93,19 +140,23 @@ local function fields(lines, t, indent, depth, seen)
       local head = indent .. pad(p.name, w + 2) .. ttext .. (implied and "" or "  (optional)")
       local d = brief(p.docs, WIDTH - #head - 5)
       lines[#lines + 1] = head .. (d and ("  - " .. d) or "")
+      nested(lines, pt, indent .. "    ", depth, seen, maxdepth)
     end
-    seen[t] = nil
   elseif kind == "union" then
     lines[#lines + 1] = indent .. "one of, by \"" .. t.discriminant .. "\":"
     for _, v in ipairs(t.variants) do
       lines[#lines + 1] = indent .. "  " .. t.discriminant .. " = " .. string.format("%q", v.value) ..
         (v.type and ("  " .. type_text(v.type) .. (v.key and (" under \"" .. v.key .. "\"") or (v.flattened and "" or " under \"value\""))) or "")
-      if v.type and v.flattened then fields(lines, v.type, indent .. "    ", depth + 1, seen) end
+      if v.type and v.flattened then fields(lines, v.type, indent .. "    ", depth, seen, maxdepth)
+      elseif v.type then nested(lines, v.type, indent .. "    ", depth, seen, maxdepth) end
     end
     local base = t.base_properties
     if base and #base > 0 then
       lines[#lines + 1] = indent .. "  in every variant:"
-      for _, p in ipairs(base) do lines[#lines + 1] = indent .. "    " .. p.name .. "  " .. type_text(p.type) end
+      for _, p in ipairs(base) do
+        lines[#lines + 1] = indent .. "    " .. p.name .. "  " .. type_text(p.type)
+        nested(lines, p.type, indent .. "      ", depth, seen, maxdepth)
+      end
     end
   elseif kind == "undiscriminated_union" then
     lines[#lines + 1] = indent .. "one of:"
@@ -113,16 +164,14 @@ local function fields(lines, t, indent, depth, seen)
       local mt = m.type
       local d = brief(mt.docs or m.docs, WIDTH - #indent - #type_text(mt) - 10)
       lines[#lines + 1] = indent .. "  " .. type_text(mt) .. (d and ("  - " .. d) or "")
-      fields(lines, mt, indent .. "      ", depth + 1, seen)
+      fields(lines, mt, indent .. "      ", depth, seen, maxdepth)
     end
   elseif kind == "enum" then
-    local vals = {}
-    for _, v in ipairs(t.values) do vals[#vals + 1] = string.format("%q", v.value) end
-    lines[#lines + 1] = indent .. "one of: " .. table.concat(vals, ", ")
+    lines[#lines + 1] = indent .. enum_text(t, WIDTH - #indent)
   end
 end
 
-local function messages(lines, ch, origin)
+local function messages(lines, ch, origin, maxdepth)
   local ids = {}
   for id, m in pairs(ch.messages) do if m.origin == origin then ids[#ids + 1] = id end end
   table.sort(ids)
@@ -132,11 +181,13 @@ local function messages(lines, ch, origin)
     local head = "  " .. id .. ": " .. (m.binary and "binary frames (send_binary)" or type_text(m.type))
     local d = brief(m.docs or m.type.docs, WIDTH - #head - 5)
     lines[#lines + 1] = head .. (d and ("  - " .. d) or "")
-    fields(lines, m.type, "      ", 0, {})
+    fields(lines, m.type, "      ", 0, {}, maxdepth)
   end
 end
 
-function describe.channel(api, ch)
+-- opts.depth: how many levels of nested types to show below a message's own fields (1).
+function describe.channel(api, ch, opts)
+  local maxdepth = opts and opts.depth or 1
   local lines = {}
   local title = ch.name .. (ch.display_name and (" - " .. ch.display_name) or "")
   lines[#lines + 1] = title
@@ -174,10 +225,10 @@ function describe.channel(api, ch)
   params(lines, "Headers", headers)
   lines[#lines + 1] = ""
   lines[#lines + 1] = "Send (client -> server)"
-  messages(lines, ch, "client")
+  messages(lines, ch, "client", maxdepth)
   lines[#lines + 1] = ""
   lines[#lines + 1] = "Receive (server -> client)"
-  messages(lines, ch, "server")
+  messages(lines, ch, "server", maxdepth)
   return table.concat(lines, "\n") .. "\n"
 end
 
