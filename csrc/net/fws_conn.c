@@ -124,13 +124,33 @@ void fws_conn_want_write(fws_conn *c) {
   }
 }
 
+static void set_close_reason(fws_conn *c, int code, const char *reason, size_t n) {
+  free(c->close_reason);
+  c->close_reason = NULL;
+  c->close_reason_len = 0;
+  c->close_code = code;
+  if (n > 123) n = 123;  /* a close frame holds 125 bytes */
+  if (n && (c->close_reason = malloc(n))) {
+    memcpy(c->close_reason, reason, n);
+    c->close_reason_len = n;
+  }
+}
+
 void fws_conn_flush(fws_loop *loop) {
   while (loop->flush) {
     fws_conn *c = loop->flush;
     loop->flush = c->flush_next;
     c->flush_next = NULL;
     c->flush_pending = 0;
-    if (c->wsi && c->phase == FWS_PH_WS) {
+    if (c->close_reply_due && c->wsi) {
+      c->close_reply_due = 0;
+      if (c->state == FWS_CONN_OPEN) c->state = FWS_CONN_CLOSING;
+      if (!c->close_req) {
+        c->close_req = 1;
+        set_close_reason(c, c->peer_code == 1005 ? 0 : c->peer_code, NULL, 0);
+      }
+    }
+    if (c->wsi && (c->phase == FWS_PH_WS || c->phase == FWS_PH_DONE)) {
       int r = 1; /* 1: more left (or not written here); -1: failed (the WRITEABLE reports it) */
       if (!lws_partial_buffered(c->wsi)) r = fws_frame_write_due(c, c->wsi);
       if (r) lws_callback_on_writable(c->wsi);
@@ -168,18 +188,6 @@ int fws_conn_send(fws_conn *c, int binary, const char *data, size_t len) {
   if (!(m = fws_msg_new(binary, data, len))) return FWS_SEND_NOMEM;
   fws_sendq_push(&c->q, m);
   return FWS_SEND_OK;
-}
-
-static void set_close_reason(fws_conn *c, int code, const char *reason, size_t n) {
-  free(c->close_reason);
-  c->close_reason = NULL;
-  c->close_reason_len = 0;
-  c->close_code = code;
-  if (n > 123) n = 123;  /* a close frame holds 125 bytes */
-  if (n && (c->close_reason = malloc(n))) {
-    memcpy(c->close_reason, reason, n);
-    c->close_reason_len = n;
-  }
 }
 
 void fws_conn_close(fws_conn *c, int code, const char *reason, size_t reason_len) {
@@ -452,13 +460,17 @@ int fws_conn_on_control(fws_conn *c, int op, const unsigned char *p, size_t n) {
     lws_callback_on_writable(c->wsi);
     return 0;
   }
-  /* the peer began it: answer with its code (none when it gave none), then the socket goes */
+  /* The peer began it: the answer (its code, or none when it gave none) goes once the messages
+  ** read before its close have been delivered and what their callbacks sent is queued: at the
+  ** flush that follows this round of events (fws_conn_flush). */
   lws_sul_cancel(&c->sul);
-  if (c->state == FWS_CONN_OPEN) c->state = FWS_CONN_CLOSING;
-  c->close_req = 1;
-  set_close_reason(c, n >= 2 ? c->peer_code : 0, NULL, 0);
+  c->close_reply_due = 1;
   lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
-  lws_callback_on_writable(c->wsi);
+  if (!c->flush_pending) {
+    c->flush_pending = 1;
+    c->flush_next = c->loop->flush;
+    c->loop->flush = c;
+  }
   return 0;
 }
 

@@ -243,7 +243,8 @@ struct fws_conn {
       counted : 1, got_error : 1, established : 1, flush_pending : 1, peer_counted : 1,
       close_sent : 1,             /* our close frame went out */
       pong_due : 1,               /* a ping to answer: pong[] */
-      hangup_due : 1;             /* close the socket once what is written has gone */
+      hangup_due : 1,             /* close the socket once what is written has gone */
+      close_reply_due : 1;        /* the peer's close to answer, at the next flush */
   int close_code;                 /* ours, sent when close_req */
   int local_code;                 /* close code we initiated for a fault (1002, 1007, 1009...) */
   int peer_code;

@@ -32,7 +32,8 @@ CLIENT MODE   raw_peer.py client ws://HOST:PORT/PATH [options]
 Script: a JSON list of actions, run in order.
   {"frame": {...}}   one frame. Keys: op (default 1), fin (default true), rsv (0-7), mask
                      (default: true for a client, false for a server), payload (text), hex
-                     (bytes), or prefix + fill (one character) repeated n times + suffix; len:
+                     (bytes), fill_hex (bytes) repeated n times, or prefix + fill (one
+                     character) repeated n times + suffix; header_only: the header alone; len:
                      the length written in the header instead of the payload's; chunk: write the
                      bytes in pieces of this size; cut: write only the first `cut` bytes
   {"message": {...}} a whole message: payload keys as for a frame, op, frag (payload bytes per
@@ -43,7 +44,12 @@ Script: a JSON list of actions, run in order.
   {"until_close": S}          report frames until a close frame (or EOF, or S seconds)
   {"echo": N, "timeout": S}   send back each of the next N data frames (same opcode), unmasked
                               for a server, masked for a client
+  {"until": {"messages": N, "pongs": P}, "timeout": S}   report frames until N whole data
+                              messages and P pongs came (or a close, EOF, S seconds)
+  {"mark": NAME}              print {"event": "mark", "name": NAME} (orders what came before)
   {"shutdown": true}          shut the write side (FIN)
+Whole data messages are also reported: {"event": "message", "conn": K, "op": 1|2, "len": N,
+  "data" or "hex": the first 200 bytes}.
 Reported frames: {"event": "frame", "conn": K, "op": N, "fin": b, "rsv": N, "masked": b,
   "len": N, "data": text (valid UTF-8, at most 200 bytes) or "hex" (at most 200 bytes), for a
   close frame "code" and "reason_hex"}. {"event": "eof", "conn": K} when the peer closed TCP,
@@ -79,6 +85,7 @@ class Conn:
         self.is_client = is_client
         self.buf = b""
         self.eof = False
+        self.msg = None  # [op, length, first 200 bytes] of the data message under way
 
     def fill(self, deadline):
         """Reads more bytes; False on EOF or timeout (reported once)."""
@@ -150,6 +157,20 @@ class Conn:
             f["hex"] = head.hex()
         f["_payload"] = payload
         out({k: v for k, v in f.items() if k != "_payload"})
+        if f["op"] in (0, 1, 2):  # data frames also as whole messages
+            if f["op"] != 0 or self.msg is None:
+                self.msg = [f["op"], 0, b""]
+            self.msg[1] += n
+            if len(self.msg[2]) < 200:
+                self.msg[2] += payload[:200 - len(self.msg[2])]
+            if f["fin"]:
+                m = {"event": "message", "conn": self.k, "op": self.msg[0], "len": self.msg[1]}
+                try:
+                    m["data"] = self.msg[2].decode("utf-8")
+                except UnicodeDecodeError:
+                    m["hex"] = self.msg[2].hex()
+                out(m)
+                self.msg = None
         return f
 
     def send(self, data, chunk=0):
@@ -172,6 +193,8 @@ def unmask(payload, key):
 def build_payload(spec):
     if "hex" in spec:
         return bytes.fromhex(spec["hex"])
+    if "fill_hex" in spec:
+        return bytes.fromhex(spec["fill_hex"]) * int(spec.get("n", 0))
     if "fill" in spec:
         return (spec.get("prefix", "").encode() + spec["fill"].encode() * int(spec.get("n", 0))
                 + spec.get("suffix", "").encode())
@@ -195,6 +218,8 @@ def build_frame(spec, is_client):
     n = spec.get("len", len(payload))
     b0 = (0x80 if spec.get("fin", True) else 0) | ((spec.get("rsv", 0) & 7) << 4) | (spec.get("op", 1) & 0x0F)
     mask = spec.get("mask", is_client)
+    if mask == "wrong":  # the masking the other side must refuse
+        mask = not is_client
     if n < 126:
         hdr = bytes([b0, (0x80 if mask else 0) | n])
     elif n < 65536:
@@ -206,6 +231,8 @@ def build_frame(spec, is_client):
         hdr += key
         payload = unmask(payload, key) if payload else payload
     data = hdr + payload
+    if spec.get("header_only"):
+        data = hdr
     if "cut" in spec:
         data = data[:spec["cut"]]
     return data
@@ -243,6 +270,20 @@ def run_script(c, script, linger):
                     spec = {"op": f["op"], "hex": f["_payload"].hex()}
                     c.send(build_frame(spec, c.is_client))
                     left -= 1
+        elif "until" in act:
+            want = act["until"]
+            deadline = time.monotonic() + act.get("timeout", 10)
+            msgs = pongs = 0
+            while msgs < want.get("messages", 0) or pongs < want.get("pongs", 0):
+                f = c.read_frame(deadline)
+                if f is None or f["op"] == 8:
+                    break
+                if f["op"] in (0, 1, 2) and f["fin"]:
+                    msgs += 1
+                elif f["op"] == 10:
+                    pongs += 1
+        elif "mark" in act:
+            out({"event": "mark", "conn": c.k, "name": act["mark"]})
         elif "shutdown" in act:
             try:
                 c.sock.shutdown(socket.SHUT_WR)
