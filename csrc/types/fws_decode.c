@@ -1065,8 +1065,8 @@ static void init(dec *d, lua_State *L, fws_codec_ctx *ctx, const char *text, siz
   d->path.n = 0;
   d->variant = NULL;
   d->anchor = opts ? opts->anchor : 0;
-  /* the slot sits below the value the call pushes (removed at the end, the value moves down) */
-  fws_tmp_open(&d->tmp, L);
+  d->tmp.L = L;
+  d->tmp.ctx = ctx;
   fws_memo_init(&d->memo, &d->tmp);
 }
 
@@ -1085,7 +1085,7 @@ int fws_decode(lua_State *L, fws_codec_ctx *ctx, const char *text, size_t len, c
   init(&d, L, ctx, text, len, opts, errs);
   skip_ws(&d);
   int rc = dec_value(&d, t) || finish(&d);
-  fws_tmp_close(&d.tmp);
+  fws_memo_free(&d.memo);
   if (rc) return -1;
   if (out) {
     out->variant = d.variant ? d.variant : t->variant;
@@ -1101,7 +1101,6 @@ int fws_decode_dispatch(lua_State *L, fws_codec_ctx *ctx, const char *text, size
   skip_ws(&d);
   int tag = -1;
   if (ds->n == 0) {
-    fws_tmp_close(&d.tmp);
     fws_verrs_add(errs, &d.path, "message", json_got(&d), "this side of the channel receives no messages");
     return -1;
   }
@@ -1115,7 +1114,7 @@ int fws_decode_dispatch(lua_State *L, fws_codec_ctx *ctx, const char *text, size
   } else {
     rc = dec_choice(&d, NULL, ds, &tag) || finish(&d);
   }
-  fws_tmp_close(&d.tmp);
+  fws_memo_free(&d.memo);
   if (rc) return -1;
   if (out) {
     out->variant = d.variant;
@@ -1129,6 +1128,6 @@ int fws_decode_any(lua_State *L, fws_codec_ctx *ctx, const char *text, size_t le
   init(&d, L, ctx, text, len, NULL, errs);
   skip_ws(&d);
   int rc = dec_any(&d) || finish(&d);
-  fws_tmp_close(&d.tmp);
+  fws_memo_free(&d.memo);
   return rc ? -1 : 0;
 }

@@ -898,11 +898,12 @@ int fws_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, int f
   e.depth = 0;
   e.path.n = 0;
   e.limits = 0;
-  idx = lua_absindex(L, idx);
-  fws_tmp_open(&e.tmp, L);
+  e.tmp.L = L;
+  e.tmp.ctx = ctx;
   fws_memo_init(&e.memo, &e.tmp);
+  idx = lua_absindex(L, idx);
   int rc = t->op == FWS_OP_OBJECT ? enc_object(&e, idx, t) : enc_value(&e, idx, t);
-  fws_tmp_close(&e.tmp);
+  fws_memo_free(&e.memo);
   if (!rc && ctx->out.failed) {
     fws_verrs_add(errs, &e.path, t->label, "", "out of memory writing the JSON text");
     rc = -1;

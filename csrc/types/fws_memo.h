@@ -38,5 +38,10 @@ static inline void fws_memo_init(fws_memo *m, fws_tmp *tmp) {
 int fws_memo_has(const fws_memo *m, uintptr_t place, const void *type, int flag);
 /* Raises when out of memory (the table is Lua memory: nothing leaks). */
 void fws_memo_add(fws_memo *m, uintptr_t place, const void *type, int flag);
+/* At the end of the call: lets the table go. */
+static inline void fws_memo_free(fws_memo *m) {
+  if (m->slots) fws_tmp_free(m->tmp, m->slots);
+  m->slots = NULL;
+}
 
 #endif

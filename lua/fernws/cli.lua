@@ -124,8 +124,9 @@ function cli.mock(args, out, err)
   printf(out, "mock of %s listening on ws://%s:%d%s\n", name, host:find(":") and "[" .. host .. "]" or host,
     srv.port, api:channel(name).path)
   out:flush()
-  fernws.run()
-  return 0
+  -- errors that reached fernws.on_error (a failing callback, an error nobody handled) fail the run
+  local errors = fernws.run()
+  return errors > 0 and 1 or 0
 end
 
 function cli.main(argv, out, err)
