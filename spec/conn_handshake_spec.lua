@@ -104,7 +104,7 @@ describe("connect: the handshake the server sees", function()
       assert.error_matches(function() ch:connect("ws://x") end, "table expected")
       assert.error_matches(function() ch:connect(with("reconnect", "yes")) end, "reconnect must be")
       assert.error_matches(function() ch:connect(with("ping_interval", "often")) end, "number expected")
-      assert.error_matches(function() ch:connect(with("queue", "many")) end, "number expected")
+      assert.error_matches(function() ch:connect(with("queue", "many")) end, "queue must be a number of messages")
       assert.error_matches(function() ch:connect(with("reconnect", { attempts = "x" })) end, "number expected")
       assert.error_matches(function() ch:connect(with("subprotocol", "a\r\nb")) end, "CR or LF")
       assert.error_matches(function() ch:connect(with("url", "http//nowhere")) end,

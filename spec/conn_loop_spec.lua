@@ -93,21 +93,21 @@ describe("the loop", function()
     assert.is_true(helper.now() - t0 < WALL_BOUND)
   end)
 
-  it("run(seconds) returns at the deadline; stop() from a callback ends it; it returns true once nothing is left", function()
+  it("run(seconds) returns at the deadline; stop() from a callback ends it; it returns 0, true once nothing is left", function()
     local conn, r = helper.open(ch, { url = peer.url })
     finally(function() conn:close() end)
     local t0 = helper.now()
-    assert.is_false(fernws.run(0.2)) -- a connection is alive: the time ran out
+    assert.is_false(select(2, fernws.run(0.2))) -- a connection is alive: the time ran out
     assert.is_true(helper.now() - t0 >= 0.15)
     conn:subscribe("subscribe", function() fernws.stop() end)
     conn:publish("publish", blob("stop now"))
     t0 = helper.now()
-    assert.is_false(fernws.run(10))
+    assert.is_false(select(2, fernws.run(10)))
     assert.is_true(helper.now() - t0 < 5, "stop() did not end run")
     assert.equal(1, #r.msgs)
     conn:on("close", function() end)
     conn:close()
-    assert.is_true(fernws.run(10)) -- nothing left
+    assert.same({ 0, true }, { fernws.run(10) }) -- no error reached on_error, nothing left
     assert.equal(0, fernws.active())
   end)
 
@@ -155,7 +155,7 @@ describe("the loop", function()
       assert.same({ "open", "in a task", "subscribe/blob", "slept", "nil timeout", "9 kept", "nil closed" }, log)
     end)
 
-    it("connect in a task returns nil and the reason when the connection cannot open", function()
+    it("connect in a task returns nil and the error object the error event carries", function()
       local dead = helper.peer{}
       local port = dead.port
       dead:kill()
@@ -165,7 +165,16 @@ describe("the loop", function()
       end)
       assert.truthy(helper.wait_until(function() return got ~= nil end, 10))
       assert.is_nil(got[1])
-      assert.matches("closed before it opened %(code 1006%)", got[2])
+      assert.equal("network", got[2].kind)
+      assert.matches("connect failed", got[2].message)
+      assert.equal(got[2].message, tostring(got[2]))
+      -- the same failure in callback style: the event's object has the same fields
+      local conn = assert(ch:connect{ url = "ws://127.0.0.1:" .. port })
+      local ev
+      conn:on("error", function(e) ev = e end)
+      assert.truthy(helper.wait_until(function() return ev ~= nil end, 10))
+      assert.same(ev, got[2])
+      assert.equal(getmetatable(ev), getmetatable(got[2]))
     end)
 
     it("a task waiting in receive is woken when another closes the connection", function()

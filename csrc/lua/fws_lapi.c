@@ -128,6 +128,8 @@ static int api_gc(lua_State *L) {
   a->codec.array_mt_ref = LUA_NOREF;
   if (a->codec.anchor_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, a->codec.anchor_ref);
   a->codec.anchor_ref = LUA_NOREF;
+  if (a->codec.tmp_ref > 0) luaL_unref(L, LUA_REGISTRYINDEX, a->codec.tmp_ref);
+  a->codec.tmp_ref = LUA_NOREF;
   fws_lcodec_free_infos(L, a);
   fws_schema_free(a->schema);
   a->schema = NULL;

@@ -116,37 +116,80 @@ static const char *method_name(lua_State *L, const char *method) {
   return lua_pushfstring(L, "%s:%s", kind, method);
 }
 
+/* The codec's error lists are C memory: turning one into Lua values allocates, and a memory error
+** there must not lose it. So the Lua part runs under lua_pcall (these are failure paths only) and
+** the list is freed after it, whatever happened; a raised error is raised again then. */
+typedef struct report_call {
+  fws_codec_ctx *ctx;
+  const fws_ct *t;
+  const char *what;     /* push_decoded: the text before the errors */
+  fws_verrs *errs;
+} report_call;
+
+/* encode_slow's second pass: 1 the call, 2 the value, 3 what. Pushes the message. */
+static int encode_report(lua_State *L) {
+  report_call *r = lua_touserdata(L, 1);
+  r->ctx->out.len = 0;
+  r->ctx->out.failed = 0;
+  fws_encode(L, r->ctx, 2, r->t, FWS_CHECK_ALL, r->errs);
+  push_error_text(L, lua_tostring(L, 3), r->errs);
+  return 1;
+}
+
+/* Runs fn with the call and nargs values at the top; frees errs; raises fn's error again.
+** Leaves nres results. */
+static void run_report(lua_State *L, lua_CFunction fn, report_call *r, int nargs, int nres) {
+  luaL_checkstack(L, 4, "fernws");
+  lua_pushcfunction(L, fn);
+  lua_pushlightuserdata(L, r);
+  lua_rotate(L, -nargs - 2, 2);
+  int rc = lua_pcall(L, nargs + 1, nres, 0);
+  fws_verrs_free(r->errs);
+  if (rc != LUA_OK) lua_error(L);
+}
+
 void fws_lcodec_encode_slow(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, const char *fmt,
                             const char *name, int rc, fws_verrs *first) {
   fws_verrs_free(first);
   if (rc == 0) return; /* union members that failed before one fitted listed something */
   /* the fast pass stops at the first error: a second pass lists them all */
+  idx = lua_absindex(L, idx);
+  luaL_where(L, 1);
+  lua_pushfstring(L, fmt, name);
+  lua_concat(L, 2);
+  lua_pushvalue(L, idx);
+  lua_insert(L, -2);
   fws_verrs errs;
   memset(&errs, 0, sizeof errs);
-  ctx->out.len = 0;
-  ctx->out.failed = 0;
-  fws_encode(L, ctx, idx, t, FWS_CHECK_ALL, &errs);
-  luaL_where(L, 1);
-  const char *what = lua_pushfstring(L, fmt, name);
-  push_error_text(L, what, &errs);
-  lua_remove(L, -2);
-  fws_verrs_free(&errs);
-  lua_concat(L, 2);
+  report_call r = {ctx, t, NULL, &errs};
+  run_report(L, encode_report, &r, 2, 1);
   lua_error(L);
 }
 
-static int check_value(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t) {
-  ctx->out.len = 0;
-  ctx->out.failed = 0;
-  fws_verrs errs = {0};
-  if (fws_encode(L, ctx, idx, t, FWS_CHECK_ALL, &errs) == 0) {
-    fws_verrs_free(&errs);
+/* check_value's work: 1 the call, 2 the value. Pushes true, or false and the list. */
+static int check_report(lua_State *L) {
+  report_call *r = lua_touserdata(L, 1);
+  r->ctx->out.len = 0;
+  r->ctx->out.failed = 0;
+  if (fws_encode(L, r->ctx, 2, r->t, FWS_CHECK_ALL, r->errs) == 0) {
     lua_pushboolean(L, 1);
-    return 1;
+    lua_pushnil(L);
+    return 2;
   }
   lua_pushboolean(L, 0);
-  push_errors(L, &errs);
-  fws_verrs_free(&errs);
+  push_errors(L, r->errs);
+  return 2;
+}
+
+static int check_value(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t) {
+  fws_verrs errs = {0};
+  report_call r = {ctx, t, NULL, &errs};
+  lua_pushvalue(L, idx);
+  run_report(L, check_report, &r, 1, 2);
+  if (lua_toboolean(L, -2)) {
+    lua_pop(L, 1);
+    return 1;
+  }
   return 2;
 }
 
@@ -179,11 +222,22 @@ int fws_lcodec_set_subscription(lua_State *L, int uv, fws_lchannel *ch, int orig
   return 1;
 }
 
-int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *what) {
-  if (rc == 0) return 0;
+/* push_decoded's work: 1 the call. Pushes nil, the text, the list. */
+static int decoded_report(lua_State *L) {
+  report_call *r = lua_touserdata(L, 1);
   lua_pushnil(L);
-  push_error_text(L, what, errs);
-  push_errors(L, errs);
+  push_error_text(L, r->what, r->errs);
+  push_errors(L, r->errs);
+  return 3;
+}
+
+int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *what) {
+  if (rc == 0) {
+    fws_verrs_free(errs);
+    return 0;
+  }
+  report_call r = {NULL, NULL, what, errs};
+  run_report(L, decoded_report, &r, 0, 3);
   return 3;
 }
 
@@ -344,11 +398,7 @@ int fws_lchannel_decode(lua_State *L) {
   fws_decoded out;
   int rc = fws_decode_dispatch(L, &c->owner->codec, text, len, origin == FWS_ORIGIN_SERVER ? &cc->server : &cc->client,
                                &o, &errs, &out);
-  if (rc) {
-    int n = fws_lcodec_push_decoded(L, rc, &errs, "cannot decode the message");
-    fws_verrs_free(&errs);
-    return n;
-  }
+  if (rc) return fws_lcodec_push_decoded(L, rc, &errs, "cannot decode the message");
   if (errs.items) fws_verrs_free(&errs);
   const char *id = cc->messages[out.tag].id;
   /* the id string kept by the method's own channel (not when called on another channel) */
@@ -399,11 +449,7 @@ int fws_lapi_decode_type(lua_State *L) {
   fws_verrs errs = {0};
   fws_decoded out;
   int rc = fws_decode(L, &a->codec, text, len, t, &o, &errs, &out);
-  if (rc) {
-    int n = fws_lcodec_push_decoded(L, rc, &errs, "cannot decode the value");
-    fws_verrs_free(&errs);
-    return n;
-  }
+  if (rc) return fws_lcodec_push_decoded(L, rc, &errs, "cannot decode the value");
   fws_verrs_free(&errs);
   fws_lcodec_push_info(L, a, NULL, out.variant);
   return 2;

@@ -29,7 +29,8 @@ static inline void fws_lcodec_encode(lua_State *L, fws_codec_ctx *ctx, int idx, 
 void fws_lcodec_push_info(lua_State *L, fws_lapi *a, const char *id, const char *variant);
 /* Releases the info tables of the api (its __gc). */
 void fws_lcodec_free_infos(lua_State *L, fws_lapi *a);
-/* After a failed decode: pushes nil, the error text and the error list; returns 3. */
+/* After a failed decode: pushes nil, the error text and the error list; returns 3. Frees errs,
+** even when a memory error raises. */
 int fws_lcodec_push_decoded(lua_State *L, int rc, fws_verrs *errs, const char *what);
 
 /* obj:on(event, fn) and obj:subscribe(id, fn) for connections and servers: fn (or nil) goes into

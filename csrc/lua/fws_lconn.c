@@ -10,7 +10,7 @@
 #include "lua/fws_lhandshake.h"
 #include "lua/fws_lserver.h"
 
-enum { UV_SUBS = 1, UV_ON, UV_CHANNEL, UV_INBOX, UV_SERVER, UV_AUTH, UV_COUNT = 6 };
+enum { UV_SUBS = 1, UV_ON, UV_CHANNEL, UV_INBOX, UV_SERVER, UV_AUTH, UV_LASTERR, UV_COUNT = 7 };
 enum { INBOX_MAX = 1024 };
 
 static fws_lconn *check_conn(lua_State *L, int idx) {
@@ -43,25 +43,24 @@ static const char *state_name(const fws_lconn *c) {
 
 /* ---- waking tasks ---- */
 
-/* self: the index of the connection object on the loop's thread */
-static void wake_open_waiter(fws_lconn *c, int self, int ok, const char *err) {
+/* A task waiting in connect gets (conn) when ok, else (nil, the error at err): L is the running
+** thread, self the connection's index there. */
+static void wake_open_waiter(fws_lconn *c, lua_State *L, int self, int ok, int err) {
   lua_State *co = c->open_waiter;
   if (!co) return;
-  c->open_waiter = NULL;
-  lua_State *L = c->state->L;
   if (ok) {
     lua_pushvalue(L, self);
-    fws_lstate_resume(c->state, co, 1);
   } else {
     lua_pushnil(L);
-    lua_pushstring(L, err);
-    fws_lstate_resume(c->state, co, 2);
+    lua_pushvalue(L, err);
   }
+  c->open_waiter = NULL; /* once the values are pushed: a memory error leaves it waiting */
+  fws_lstate_resume(c->state, L, co, ok ? 1 : 2);
 }
 
-static void wake_recv_waiter(fws_lconn *c, int nvals) {
+/* The nvals values at the top of L go to the task waiting in receive (popped either way). */
+static void wake_recv_waiter(fws_lconn *c, lua_State *L, int nvals) {
   lua_State *co = c->recv_waiter;
-  lua_State *L = c->state->L;
   if (!co) {
     lua_pop(L, nvals);
     return;
@@ -71,35 +70,37 @@ static void wake_recv_waiter(fws_lconn *c, int nvals) {
     fws_timer_cancel(c->recv_timer);
     c->recv_timer = NULL;
   }
-  fws_lstate_resume(c->state, co, nvals);
+  fws_lstate_resume(c->state, L, co, nvals);
+}
+
+/* Both waiters learn that the connection is over: connect gets nil and the connection's last
+** error (or "closed" when none came), receive gets nil, "closed". */
+static void wake_all_closed(fws_lconn *c, lua_State *L, int self, int code) {
+  if (c->open_waiter) {
+    if (!self) lua_pushnil(L);
+    if ((self ? lua_getiuservalue(L, self, UV_LASTERR) : LUA_TNIL) == LUA_TNIL) {
+      lua_pop(L, 1);
+      char why[96];
+      snprintf(why, sizeof why, "closed before it opened (code %d)", code);
+      fws_lstate_push_error(L, "network", why);
+    }
+    wake_open_waiter(c, L, self, 0, lua_gettop(L));
+    lua_pop(L, 1);
+  }
+  if (c->recv_waiter) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "closed");
+    wake_recv_waiter(c, L, 2);
+  }
 }
 
 /* ---- events ---- */
 
-/* The error object of an FWS_EV_ERROR: kind, message, and what the network layer knows of it
-** (the HTTP status, the server's own words for a refusal, the Location of a redirect). */
-static void push_net_error(lua_State *L, const fws_event *ev) {
-  static const char *const kinds[] = {"network", "tls", "handshake", "redirect", "protocol", "limit"};
-  fws_lstate_push_error(L, (unsigned)ev->err < sizeof kinds / sizeof *kinds ? kinds[ev->err] : "network", "");
-  lua_pushlstring(L, ev->data, ev->len);
-  lua_setfield(L, -2, "message");
-  if (ev->status) {
-    lua_pushinteger(L, ev->status);
-    lua_setfield(L, -2, "status");
-  }
-  if (ev->detail_len) {
-    lua_pushlstring(L, ev->detail, ev->detail_len);
-    lua_setfield(L, -2, ev->err == FWS_ERR_REDIRECT ? "location" : "body");
-  }
-}
-
-/* Calls on[name] of the connection at self with the nargs values at the top of s->L, then the
-** connection itself (pops them either way); a server's peer then tells its server's handler. */
-static void emit(fws_lconn *c, int self, const char *name, int nargs) {
+/* Calls on[name] of the connection at self with the nargs values at the top of s->L (popped);
+** a server's peer then tells its server's handler. Returns how many handlers it found. */
+static int emit_args(fws_lconn *c, int self, const char *name, int nargs) {
   lua_State *L = c->state->L;
-  lua_pushvalue(L, self);
-  nargs++;
-  int args = lua_gettop(L) - nargs + 1;
+  int args = lua_gettop(L) - nargs + 1, found = 0;
   for (int level = 0; level < (c->peer ? 2 : 1); level++) {
     if (level == 0) {
       lua_getiuservalue(L, self, UV_ON);
@@ -113,11 +114,59 @@ static void emit(fws_lconn *c, int self, const char *name, int nargs) {
       lua_pop(L, 2);
       continue;
     }
+    found++;
     lua_remove(L, -2);
     for (int i = 0; i < nargs; i++) lua_pushvalue(L, args + i);
     fws_lstate_call(c->state, nargs);
   }
   lua_settop(L, args - 1);
+  return found;
+}
+
+/* The same with the connection itself after the nargs values. */
+static int emit(fws_lconn *c, int self, const char *name, int nargs) {
+  lua_pushvalue(c->state->L, self);
+  return emit_args(c, self, name, nargs + 1);
+}
+
+/* "dropped": (data, binary, why) at the top become (data, binary, conn, why). */
+static int emit_dropped(fws_lconn *c, int self) {
+  lua_State *L = c->state->L;
+  lua_pushvalue(L, self);
+  lua_insert(L, -2);
+  return emit_args(c, self, "dropped", 4);
+}
+
+/* The error object at the top (popped) goes to the error handlers; with none (on the connection,
+** nor on a peer's server) to fernws.on_error: no failure goes unseen. A task waiting in connect
+** gets it as its result instead, so it counts as seen there. */
+static void emit_error(fws_lconn *c, int self) {
+  lua_State *L = c->state->L;
+  int err = lua_gettop(L);
+  if (c->open_waiter) {
+    lua_pushvalue(L, err);
+    lua_setiuservalue(L, self, UV_LASTERR);
+  }
+  lua_pushvalue(L, err);
+  if (emit(c, self, "error", 1) == 0 && !c->open_waiter) fws_lstate_report(c->state, L, self);
+  else lua_pop(L, 1);
+}
+
+/* The error object of an ERROR event (kind, message, status...), built here only: the error
+** event and a task's failed connect carry this same object. */
+static void push_event_error(lua_State *L, const fws_event *ev) {
+  static const char *const kinds[] = {"network", "tls", "handshake", "redirect", "protocol", "limit"};
+  fws_lstate_push_error(L, (unsigned)ev->err < sizeof kinds / sizeof *kinds ? kinds[ev->err] : "network", "");
+  lua_pushlstring(L, ev->data, ev->len);
+  lua_setfield(L, -2, "message");
+  if (ev->status) {
+    lua_pushinteger(L, ev->status);
+    lua_setfield(L, -2, "status");
+  }
+  if (ev->detail_len) { /* the server's own words for a refusal; where a redirect pointed */
+    lua_pushlstring(L, ev->detail, ev->detail_len);
+    lua_setfield(L, -2, ev->err == FWS_ERR_REDIRECT ? "location" : "body");
+  }
 }
 
 static void final_close(fws_lconn *c, int self) {
@@ -131,14 +180,39 @@ static void final_close(fws_lconn *c, int self) {
   }
 }
 
-static void deliver(fws_lconn *c, int self, int base, int tag, const char *variant);
+static void deliver(fws_lconn *c, int self, int base, int tag, const char *variant, const char *data, size_t len);
+/* A received message a task will read: kept in the inbox, or reported as dropped when it is full. */
+static void keep_for_task(fws_lconn *c, int self, int value, int info, const char *data, size_t len) {
+  lua_State *L = c->state->L;
+  lua_getiuservalue(L, self, UV_INBOX);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  if (n < INBOX_MAX) {
+    lua_createtable(L, 2, 0);
+    lua_pushvalue(L, value);
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, info);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, n + 1);
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  /* the task is INBOX_MAX messages behind: this one is not kept, and that is told */
+  lua_pushlstring(L, data, len);
+  lua_pushboolean(L, 0);
+  lua_pushliteral(L, "inbox full");
+  if (emit_dropped(c, self) == 0 && !c->told_full) {
+    /* with no handler, on_error hears of it once per connection */
+    c->told_full = 1;
+    fws_lstate_push_error(L, "dropped", "a task's inbox is full (1024 messages): received messages are dropped");
+    fws_lstate_report(c->state, L, self);
+  }
+}
 
 static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
   lua_State *L = c->state->L;
   luaL_checkstack(L, 16, "fernws");
   int base = lua_gettop(L);
-  fws_verrs errs = {0};
-  fws_decoded out;
   fws_decode_opts o = {.strict = c->strict};
   if (c->api->codec.anchor_ref > 0) {
     /* property names come from the codec's anchor table (types/fws_keys.c) */
@@ -146,28 +220,29 @@ static void on_text(fws_lconn *c, int self, const char *data, size_t len) {
     o.anchor = lua_gettop(L);
   }
   const fws_dispatch *d = c->peer ? &c->cc->client : &c->cc->server;
+  fws_verrs errs = {0};
+  fws_decoded out;
   int rc = fws_decode_dispatch(L, &c->api->codec, data, len, d, &o, &errs, &out);
   if (rc) {
+    /* nil, text, list (errs freed, whatever happens) -> an error object with the raw text */
     fws_lcodec_push_decoded(L, rc, &errs, "a message matches no message of the channel");
-    /* nil, text, list -> an error object with the raw text */
     fws_lstate_push_error(L, "decode", lua_tostring(L, -2));
     lua_insert(L, -4);
     lua_setfield(L, -4, "errors");
     lua_pop(L, 2);
     lua_pushlstring(L, data, len);
     lua_setfield(L, -2, "raw");
-    fws_verrs_free(&errs);
-    emit(c, self, "error", 1);
+    emit_error(c, self);
     lua_settop(L, base);
     return;
   }
-  if (errs.items) fws_verrs_free(&errs);
-  deliver(c, self, base, out.tag, out.variant);
+  fws_verrs_free(&errs);
+  deliver(c, self, base, out.tag, out.variant, data, len);
 }
 
-/* The value at the top is message `tag` of the channel: to a task waiting in receive, the inbox,
-** then the subscribers; the stack goes back to base. */
-static void deliver(fws_lconn *c, int self, int base, int tag, const char *variant) {
+/* The value at the top is message `tag` of the channel (its frame: data, len): to a task waiting
+** in receive, the inbox, then the subscribers; the stack goes back to base. */
+static void deliver(fws_lconn *c, int self, int base, int tag, const char *variant, const char *data, size_t len) {
   lua_State *L = c->state->L;
   const char *id = c->cc->messages[tag].id;
   int value = lua_gettop(L);
@@ -177,19 +252,9 @@ static void deliver(fws_lconn *c, int self, int base, int tag, const char *varia
   if (c->recv_waiter && (strcmp(c->recv_id, "*") == 0 || strcmp(c->recv_id, id) == 0)) {
     lua_pushvalue(L, value);
     lua_pushvalue(L, info);
-    wake_recv_waiter(c, 2);
+    wake_recv_waiter(c, L, 2);
   } else if (c->inbox) {
-    lua_getiuservalue(L, self, UV_INBOX);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-    if (n < INBOX_MAX) {
-      lua_createtable(L, 2, 0);
-      lua_pushvalue(L, value);
-      lua_rawseti(L, -2, 1);
-      lua_pushvalue(L, info);
-      lua_rawseti(L, -2, 2);
-      lua_rawseti(L, -2, n + 1);
-    }
-    lua_pop(L, 1);
+    keep_for_task(c, self, value, info, data, len);
   }
   if (!live(c)) {
     lua_settop(L, base);
@@ -227,21 +292,22 @@ static void on_binary(fws_lconn *c, int self, const char *data, size_t len) {
   if (tag < 0 || !live(c)) return;
   int base = lua_gettop(c->state->L);
   lua_pushlstring(c->state->L, data, len);
-  deliver(c, self, base, tag, NULL);
+  deliver(c, self, base, tag, NULL, data, len);
 }
 
-void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
-  (void)conn;
-  fws_lconn *c = user;
-  lua_State *L = c->state->L;
-  if (!L || c->closed) return;
+typedef struct event_call {
+  fws_lconn *c;
+  const fws_event *ev;
+} event_call;
+
+/* What an event does in Lua, run by fws_lstate_protect (so on s->L, with the call at 1). */
+static int event_body(lua_State *L) {
+  event_call *a = lua_touserdata(L, 1);
+  fws_lconn *c = a->c;
+  const fws_event *ev = a->ev;
   luaL_checkstack(L, 16, "fernws");
-  int top = lua_gettop(L);
   fws_lconn_push(L, c);
-  if (lua_isnil(L, -1)) {
-    lua_settop(L, top);
-    return;
-  }
+  if (lua_isnil(L, -1)) return 0;
   int self = lua_gettop(L);
   switch (ev->kind) {
   case FWS_EV_OPEN:
@@ -253,9 +319,11 @@ void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
     }
     lua_settop(L, self);
     c->opened = 1;
+    lua_pushnil(L);
+    lua_setiuservalue(L, self, UV_LASTERR);
     if (!c->peer && fws_conn_url(c->conn)) /* where a followed redirect led */
       snprintf(c->where, sizeof c->where, "%s", fws_conn_url(c->conn));
-    wake_open_waiter(c, self, 1, NULL);
+    wake_open_waiter(c, L, self, 1, 0);
     if (live(c)) emit(c, self, "open", 0);
     break;
   case FWS_EV_TEXT:
@@ -267,22 +335,16 @@ void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
     on_binary(c, self, ev->data, ev->len);
     break;
   case FWS_EV_ERROR:
-    push_net_error(L, ev);
-    emit(c, self, "error", 1);
+    push_event_error(L, ev);
+    emit_error(c, self);
     break;
-  case FWS_EV_CLOSE: {
+  case FWS_EV_CLOSE:
     final_close(c, self);
-    char err[160];
-    snprintf(err, sizeof err, "closed before it opened (code %d)", ev->code);
-    wake_open_waiter(c, self, 0, err);
-    lua_pushnil(L);
-    lua_pushstring(L, "closed");
-    wake_recv_waiter(c, 2);
+    wake_all_closed(c, L, self, ev->code);
     lua_pushinteger(L, ev->code);
     lua_pushlstring(L, ev->data, ev->len);
     emit(c, self, "close", 2);
     break;
-  }
   case FWS_EV_RECONNECT:
     lua_pushinteger(L, ev->attempt);
     lua_pushnumber(L, ev->delay);
@@ -292,13 +354,34 @@ void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
   case FWS_EV_DROPPED:
     lua_pushlstring(L, ev->data, ev->len);
     lua_pushboolean(L, ev->binary);
-    emit(c, self, "dropped", 2);
+    lua_pushliteral(L, "not sent");
+    emit_dropped(c, self);
     break;
   case FWS_EV_PONG:
     emit(c, self, "pong", 0);
     break;
   }
-  lua_settop(L, top);
+  return 0;
+}
+
+/* After a CLOSE event whose Lua part failed (out of memory): the handle still ends, and a task
+** waiting on it is told, so nothing waits for an event that will not come. */
+static int settle_body(lua_State *L) {
+  fws_lconn *c = lua_touserdata(L, 1);
+  fws_lstate_unpin(L, c->state, c);
+  wake_all_closed(c, L, 0, 1006);
+  return 0;
+}
+
+void fws_lconn_event(fws_conn *conn, const fws_event *ev, void *user) {
+  (void)conn;
+  fws_lconn *c = user;
+  if (!c->state->L || c->closed) return;
+  event_call a = {c, ev};
+  if (fws_lstate_protect(c->state, event_body, &a) && ev->kind == FWS_EV_CLOSE) {
+    c->closed = 1;
+    fws_lstate_protect(c->state, settle_body, c);
+  }
 }
 
 /* ---- construction ---- */
@@ -480,9 +563,7 @@ int fws_lconn_connect(lua_State *L) {
   o.ping_interval = opt_number(L, 2, "ping_interval", 0);
   o.ping_timeout = opt_number(L, 2, "ping_timeout", 0);
   o.connect_timeout = opt_number(L, 2, "connect_timeout", 0);
-  if (lua_getfield(L, 2, "queue") == LUA_TBOOLEAN) o.queue_limit = lua_toboolean(L, -1) ? 1000 : 0;
-  else o.queue_limit = (size_t)luaL_optinteger(L, -1, 0);
-  lua_pop(L, 1);
+  o.queue_limit = fws_lstate_opt_queue(L, 2, 0);
   read_reconnect(L, 2, &o.reconnect);
   lua_getfield(L, 2, "queue_bytes");
   o.queue_bytes = (size_t)luaL_optinteger(L, -1, 0);
@@ -521,7 +602,7 @@ int fws_lconn_connect(lua_State *L) {
   if (c->inbox) {
     /* a task waits here until the connection opens (or fails for good) */
     c->open_waiter = L;
-    return lua_yield(L, 0);
+    return fws_lstate_wait(L, s);
   }
   return 1;
 }
@@ -529,10 +610,11 @@ int fws_lconn_connect(lua_State *L) {
 fws_lconn *fws_lconn_new_peer(lua_State *L, fws_lstate *s, int ch_idx, fws_conn *conn) {
   fws_lconn *c = new_conn(L, s, ch_idx);
   c->peer = 1;
-  c->conn = conn;
-  c->closed = 0;
   snprintf(c->where, sizeof c->where, "%s", fws_conn_peer(conn) ? fws_conn_peer(conn) : "?");
   fws_lstate_pin(L, s, -1);
+  /* only now, when nothing can raise: an object that never got here does not hold the handle */
+  c->conn = conn;
+  c->closed = 0;
   return c;
 }
 
@@ -546,17 +628,8 @@ void fws_lconn_shutdown(lua_State *L, fws_lconn *c, int code, const char *reason
   fws_conn_close(c->conn, code, reason, rlen);
   c->closed = 1;
   fws_lstate_unpin(L, c->state, c);
-  /* tasks waiting on it learn now: no event will come for them */
-  fws_lstate *s = c->state;
-  lua_State *prev = s->L;
-  s->L = L;
-  if (c->open_waiter) wake_open_waiter(c, 0, 0, "closed");
-  if (c->recv_waiter) {
-    lua_pushnil(L);
-    lua_pushstring(L, "closed");
-    wake_recv_waiter(c, 2);
-  }
-  s->L = prev;
+  /* tasks waiting on it learn now, resumed from L: no event will come for them */
+  wake_all_closed(c, L, 0, code);
 }
 
 static int conn_close(lua_State *L) {
@@ -591,23 +664,32 @@ static int conn_tbc(lua_State *L) {
   return conn_gc(L);
 }
 
-/* Hands a message to the connection: pushes true, or nil and why (queue full, dropped), and
-** returns how many values it pushed; raises when the connection cannot take messages at all. */
+/* Hands a message to the connection: pushes true, or nil and why, and returns how many values it
+** pushed. What the network decided is a result ("closed": the connection ended, whoever ended
+** it; "not open": reconnecting; "queue full"; "dropped": a peer's queue is full); sending on a
+** connection that was never open and has no queue is a mistake of the program, and raises. */
 static int send_or_raise(lua_State *L, fws_lconn *c, int binary, const char *data, size_t len) {
-  if (!live(c)) return luaL_error(L, "connection to %s is closed", c->where);
-  switch (fws_conn_send(c->conn, binary, data, len)) {
-  case FWS_SEND_OK: lua_pushboolean(L, 1); return 1;
-  case FWS_SEND_NOT_OPEN:
-    return luaL_error(L, "connection to %s is not open (%s): wait for open, or connect with queue = N", c->where,
-                      state_name(c));
-  case FWS_SEND_QUEUE_FULL: lua_pushnil(L); lua_pushstring(L, "queue full"); return 2;
-  case FWS_SEND_DROPPED:
-    lua_pushnil(L);
-    lua_pushstring(L, c->peer ? "dropped: the peer's queue is full" : "dropped: the send queue is full");
-    return 2;
-  case FWS_SEND_CLOSED: return luaL_error(L, "connection to %s is closed", c->where);
-  default: return luaL_error(L, "out of memory sending to %s", c->where);
+  const char *why;
+  if (!live(c)) {
+    why = "closed";
+  } else {
+    switch (fws_conn_send(c->conn, binary, data, len)) {
+    case FWS_SEND_OK: lua_pushboolean(L, 1); return 1;
+    case FWS_SEND_NOT_OPEN:
+      if (!c->opened)
+        return luaL_error(L, "connection to %s is not open (%s): wait for open, or connect with queue = N",
+                          c->where, state_name(c));
+      why = "not open";
+      break;
+    case FWS_SEND_QUEUE_FULL: why = "queue full"; break;
+    case FWS_SEND_DROPPED: why = c->peer ? "dropped: the peer's queue is full" : "dropped: the send queue is full"; break;
+    case FWS_SEND_CLOSED: why = "closed"; break;
+    default: return luaL_error(L, "out of memory sending to %s", c->where);
+    }
   }
+  lua_pushnil(L);
+  lua_pushstring(L, why);
+  return 2;
 }
 
 static int conn_publish(lua_State *L) {
@@ -641,13 +723,19 @@ static int conn_on(lua_State *L) {
   return fws_lcodec_set_handler(L, UV_ON, events);
 }
 
+static int recv_timeout_body(lua_State *L) {
+  fws_lconn *c = lua_touserdata(L, 1);
+  lua_pushnil(L);
+  lua_pushliteral(L, "timeout");
+  wake_recv_waiter(c, L, 2);
+  return 0;
+}
+
 static void recv_timeout(fws_timer *t, void *user) {
   (void)t;
   fws_lconn *c = user;
   c->recv_timer = NULL;
-  lua_pushnil(c->state->L);
-  lua_pushstring(c->state->L, "timeout");
-  wake_recv_waiter(c, 2);
+  fws_lstate_protect(c->state, recv_timeout_body, c);
 }
 
 /* conn:receive([id [, timeout]]) in a task: the next such message (value, info), or nil, err. */
@@ -693,7 +781,7 @@ static int conn_receive(lua_State *L) {
   snprintf(c->recv_id, sizeof c->recv_id, "%s", id);
   c->recv_waiter = L;
   if (timeout >= 0) c->recv_timer = fws_timer_start(c->state->loop, timeout, recv_timeout, c);
-  return lua_yield(L, 0);
+  return fws_lstate_wait(L, c->state);
 }
 
 static int conn_index(lua_State *L) {

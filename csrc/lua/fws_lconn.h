@@ -17,6 +17,7 @@ typedef struct fws_lconn {
   int opened;                   /* has been open once */
   int strict;                   /* unknown properties in received messages are errors */
   int inbox;                    /* keep received messages for receive() */
+  int told_full;                /* on_error has heard that the inbox is full */
   lua_State *open_waiter;       /* a task in connect, waiting for open */
   lua_State *recv_waiter;       /* a task in receive */
   char recv_id[128];            /* what it waits for ("*": anything) */

@@ -23,7 +23,7 @@ int fws_linterrupt_is(lua_State *L, int idx) {
 void fws_linterrupt_tasks(fws_lstate *s) {
   lua_State *L = s->L;
   luaL_checkstack(L, 8, "fernws");
-  lua_getfield(L, LUA_REGISTRYINDEX, FWS_TASKS_KEY);
+  fws_lstate_push_tasks(L);
   int tasks = lua_gettop(L);
   /* the waiting threads first (resuming changes the table); a sleeper's timer goes with it */
   lua_newtable(L);
@@ -58,7 +58,7 @@ void fws_linterrupt_tasks(fws_lstate *s) {
     lua_pop(L, 1);
     if (co && lua_status(co) == LUA_YIELD) {
       lua_sethook(co, raise_interrupt, LUA_MASKCOUNT, 1);
-      fws_lstate_resume(s, co, 0);
+      fws_lstate_resume(s, L, co, 0);
     }
   }
   lua_settop(L, tasks - 1);

@@ -250,50 +250,37 @@ static void push_peers_table(lua_State *L, fws_lserver *S) {
   lua_remove(L, -2);
 }
 
-static void decide(fws_lserver *S, fws_conn *peer, const fws_request *req, fws_accept *out);
+typedef struct accept_call {
+  fws_lserver *S;
+  fws_conn *peer;
+  const fws_request *req;
+  fws_accept *out;
+  fws_lconn *c;         /* the peer's Lua object once made */
+} accept_call;
 
-/* srv:on("refused", fn(info, srv)): each refused handshake with its status, reason, path (the
-** query left out: it may hold a key) and peer address, for logs. */
-static void tell_refused(fws_lserver *S, fws_conn *peer, const fws_request *req, const fws_accept *out) {
-  lua_State *L = S->state->L;
-  int top = lua_gettop(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, S->state->refs);
-  if (lua_rawgetp(L, -1, S) == LUA_TUSERDATA) {
-    lua_getiuservalue(L, -1, SUV_ON);
-    if (lua_getfield(L, -1, "refused") == LUA_TFUNCTION) {
-      const char *target = fws_request_target(req);
-      lua_createtable(L, 0, 4);
-      lua_pushinteger(L, out->status);
-      lua_setfield(L, -2, "status");
-      lua_pushstring(L, out->reason ? out->reason : "");
-      lua_setfield(L, -2, "reason");
-      lua_pushlstring(L, target, strcspn(target, "?"));
-      lua_setfield(L, -2, "path");
-      lua_pushstring(L, fws_conn_peer(peer));
-      lua_setfield(L, -2, "peer");
-      lua_pushvalue(L, top + 2);
-      fws_lstate_call(S->state, 2);
-    }
+/* The connect handler's answer, read without raising: false [, status] [, reason] refuses (a
+** reason alone may come second); anything else accepts. Returns 1 when refused. */
+static int refused(lua_State *L, int base, fws_lserver *S, fws_accept *out) {
+  if (!(lua_type(L, base + 1) == LUA_TBOOLEAN && !lua_toboolean(L, base + 1))) return 0;
+  int isnum, rpos = base + 3;
+  lua_Integer st = lua_tointegerx(L, base + 2, &isnum);
+  if (lua_type(L, base + 2) != LUA_TNUMBER) {
+    isnum = 0;
+    if (lua_type(L, base + 2) == LUA_TSTRING) rpos = base + 2;
   }
-  lua_settop(L, top);
+  out->status = isnum && st >= 400 && st <= 599 ? (int)st : 403;
+  snprintf(S->why, sizeof S->why, "%s", lua_type(L, rpos) == LUA_TSTRING ? lua_tostring(L, rpos) : "refused");
+  return 1;
 }
 
-static void on_accept(fws_server *srv, fws_conn *peer, const fws_request *req, fws_accept *out, void *user) {
-  (void)srv;
-  fws_lserver *S = user;
-  decide(S, peer, req, out);
-  if (out->status && S->state->L && !S->closed) tell_refused(S, peer, req, out);
-}
-
-static void decide(fws_lserver *S, fws_conn *peer, const fws_request *req, fws_accept *out) {
-  lua_State *L = S->state->L;
-  if (!L || S->closed) {
-    out->status = 503;
-    out->reason = "server closing";
-    return;
-  }
+/* The handshake in Lua (under fws_lstate_protect: this runs inside lws_service). */
+static int accept_body(lua_State *L) {
+  accept_call *a = lua_touserdata(L, 1);
+  fws_lserver *S = a->S;
+  fws_conn *peer = a->peer;
+  const fws_request *req = a->req;
+  fws_accept *out = a->out;
   luaL_checkstack(L, 32, "fernws");
-  int top = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, S->state->refs);
   lua_rawgetp(L, -1, S);
   int self = lua_gettop(L);
@@ -325,17 +312,13 @@ static void decide(fws_lserver *S, fws_conn *peer, const fws_request *req, fws_a
       if (at > 0 && (size_t)at < sizeof S->why - 1) snprintf(S->why + at, sizeof S->why - (size_t)at, ")");
     }
     out->status = rc == -1 ? 404 : 400;
-    out->reason = S->why;
-    lua_settop(L, top);
-    return;
+    return 0;
   }
   lua_setfield(L, reqt, "path");
   if (typed_query(L, S, q ? q + 1 : NULL, S->why, sizeof S->why) ||
       (lua_setfield(L, reqt, "query"), typed_headers(L, S, req, S->why, sizeof S->why))) {
     out->status = 400;
-    out->reason = S->why;
-    lua_settop(L, top);
-    return;
+    return 0;
   }
   lua_setfield(L, reqt, "headers");
   fws_lhandshake_auth(L, S->api, S->ch, req);
@@ -344,41 +327,35 @@ static void decide(fws_lserver *S, fws_conn *peer, const fws_request *req, fws_a
   /* the peer object exists before Lua decides, so the connect handler can keep it */
   lua_getiuservalue(L, self, SUV_CHANNEL);
   fws_lconn *c = fws_lconn_new_peer(L, S->state, -1, peer);
+  a->c = c;
   int pidx = lua_gettop(L);
   lua_pushvalue(L, self);
   lua_setiuservalue(L, pidx, 5);
-  int accepted = 1;
   lua_getiuservalue(L, self, SUV_ON);
   if (lua_getfield(L, -1, "connect") == LUA_TFUNCTION) {
     lua_pushvalue(L, pidx);
     lua_pushvalue(L, reqt);
     lua_pushvalue(L, self);
-    /* protected like every callback, but its answer matters: false [, status [, reason]] refuses */
+    /* protected like every callback, but its answer matters */
     int base = lua_gettop(L) - 4;
     if (fws_lstate_pcall(S->state, 3, 3)) {
       snprintf(S->why, sizeof S->why, "the server's connect handler failed");
       out->status = 500;
-      accepted = 0;
-    } else if (lua_type(L, base + 1) == LUA_TBOOLEAN && !lua_toboolean(L, base + 1)) {
-      out->status = (int)luaL_optinteger(L, base + 2, 403);
-      if (out->status < 400 || out->status > 599) out->status = 403;
-      snprintf(S->why, sizeof S->why, "%s", lua_isstring(L, base + 3) ? lua_tostring(L, base + 3) : "refused");
-      accepted = 0;
+      return 0;
     }
-    if (!accepted) out->reason = S->why;
+    if (refused(L, base, S, out)) return 0;
   }
-  if (!accepted || c->closed) {
-    /* the net layer frees a refused peer: the Lua object must not keep it */
-    c->conn = NULL;
-    c->closed = 1;
-    fws_lstate_unpin(L, S->state, c);
-    if (!out->status) {
-      out->status = 403;
-      out->reason = "refused";
-    }
-    lua_settop(L, top);
-    return;
+  if (c->closed || S->closed) {
+    /* the handler closed the peer, or the server */
+    snprintf(S->why, sizeof S->why, "%s", S->closed ? "server closing" : "refused");
+    out->status = S->closed ? 503 : 403;
+    return 0;
   }
+  push_peers_table(L, S);
+  lua_pushvalue(L, pidx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  /* the answer last: every Lua step that could fail is behind */
   out->cb = fws_lconn_event;
   out->user = c;
   const char *offered = fws_request_subprotocols(req);
@@ -387,11 +364,67 @@ static void decide(fws_lserver *S, fws_conn *peer, const fws_request *req, fws_a
     snprintf(S->answer, sizeof S->answer, "%.*s", (int)(n < sizeof S->answer ? n : sizeof S->answer - 1), offered);
     out->subprotocol = S->answer;
   }
-  push_peers_table(L, S);
-  lua_pushvalue(L, pidx);
-  lua_pushboolean(L, 1);
-  lua_rawset(L, -3);
-  lua_settop(L, top);
+  return 0;
+}
+
+/* srv:on("refused", fn(info, srv)): each refused handshake with its status, reason, path (the
+** query left out: it may hold a key) and peer address, for logs. Under fws_lstate_protect. */
+static int refused_body(lua_State *L) {
+  accept_call *a = lua_touserdata(L, 1);
+  fws_lserver *S = a->S;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, S->state->refs);
+  if (lua_rawgetp(L, -1, S) != LUA_TUSERDATA) return 0;
+  int self = lua_gettop(L);
+  lua_getiuservalue(L, self, SUV_ON);
+  if (lua_getfield(L, -1, "refused") != LUA_TFUNCTION) return 0;
+  const char *target = fws_request_target(a->req);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, a->out->status);
+  lua_setfield(L, -2, "status");
+  lua_pushstring(L, a->out->reason ? a->out->reason : "");
+  lua_setfield(L, -2, "reason");
+  lua_pushlstring(L, target, strcspn(target, "?"));
+  lua_setfield(L, -2, "path");
+  lua_pushstring(L, fws_conn_peer(a->peer));
+  lua_setfield(L, -2, "peer");
+  lua_pushvalue(L, self);
+  fws_lstate_call(S->state, 2);
+  return 0;
+}
+
+/* A refused peer's Lua object lets go of it (the net layer frees the handle). */
+static int forget_refused(lua_State *L) {
+  accept_call *a = lua_touserdata(L, 1);
+  fws_lstate_unpin(L, a->S->state, a->c); /* it never joined the peers: that is the last step */
+  return 0;
+}
+
+static void on_accept(fws_server *srv, fws_conn *peer, const fws_request *req, fws_accept *out, void *user) {
+  (void)srv;
+  fws_lserver *S = user;
+  if (!S->state->L || S->closed) {
+    out->status = 503;
+    out->reason = "server closing";
+    return;
+  }
+  accept_call a = {S, peer, req, out, NULL};
+  if (fws_lstate_protect(S->state, accept_body, &a)) {
+    snprintf(S->why, sizeof S->why, "the server failed while taking the handshake");
+    out->status = 500;
+  }
+  if (out->status) {
+    out->reason = S->why;
+    out->cb = NULL;
+    out->user = NULL;
+    out->subprotocol = NULL;
+    if (a.c) {
+      /* the net layer frees a refused peer: the Lua object must not keep it */
+      a.c->conn = NULL;
+      a.c->closed = 1;
+      fws_lstate_protect(S->state, forget_refused, &a);
+    }
+    if (S->state->L && !S->closed) fws_lstate_protect(S->state, refused_body, &a);
+  }
 }
 
 /* ---- Lua methods ---- */
@@ -422,8 +455,9 @@ int fws_lserver_serve(lua_State *L) {
   o.ping_interval = luaL_optnumber(L, -1, 0);
   lua_getfield(L, 2, "ping_timeout");
   o.ping_timeout = luaL_optnumber(L, -1, 0);
-  lua_getfield(L, 2, "queue");
-  o.peer_queue_limit = (size_t)luaL_optinteger(L, -1, 0);
+  /* a peer's messages all pass through its queue: it holds one at least */
+  o.peer_queue_limit = fws_lstate_opt_queue(L, 2, FWS_QUEUE_DEFAULT);
+  if (o.peer_queue_limit == 0) return luaL_error(L, "a server's queue must be 1 or more (or true)");
   lua_getfield(L, 2, "queue_bytes");
   o.peer_queue_bytes = (size_t)luaL_optinteger(L, -1, 0);
   lua_getfield(L, 2, "queue_total");
@@ -599,8 +633,9 @@ static int srv_index(lua_State *L) {
     else lua_pushnil(L);
   } else if (strcmp(k, "channel") == 0) {
     lua_getiuservalue(L, 1, SUV_CHANNEL);
-  } else if (strcmp(k, "closed") == 0) {
-    lua_pushboolean(L, S->closed);
+  } else if (strcmp(k, "state") == 0) {
+    /* the values of a connection's state: a server is open (listening) or closed */
+    lua_pushstring(L, S->closed || !S->srv || !S->state->loop ? "closed" : "open");
   } else {
     lua_pushnil(L);
   }

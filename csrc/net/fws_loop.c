@@ -240,8 +240,8 @@ static void run_kills(fws_loop *loop) {
     fws_conn *c = loop->kills;
     loop->kills = c->kill_next;
     c->kill_next = NULL;
+    fws_conn_kill(c);  /* kill_req still set: the conn outlives its wsi's destruction here */
     c->kill_req = 0;
-    fws_conn_kill(c);
     fws_conn_maybe_free(c);
   }
 }

@@ -19,6 +19,8 @@ typedef struct fws_codec_ctx {
   void *match_data;     /* pcre2 match data for patterns */
   int array_mt_ref;     /* registry ref of fernws.array_mt: tables that are arrays even when empty */
   int anchor_ref;       /* registry ref of a table keeping property-name strings alive (0: none) */
+  int tmp_ref;          /* registry ref of the table anchoring temporary blocks (types/fws_tmp.h),
+                        ** made on first need (0: none yet) */
 } fws_codec_ctx;
 
 enum { FWS_CHECK_ALL = 1 };

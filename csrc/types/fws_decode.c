@@ -25,6 +25,7 @@ typedef struct dec {
   fws_path path;
   const char *variant;
   fws_memo memo;        /* union members that failed, by place */
+  fws_tmp tmp;          /* temporary memory that a memory error cannot leak */
   int anchor;           /* stack index of the anchor table, or 0 (fws_decode_opts) */
 } dec;
 
@@ -505,9 +506,8 @@ static int dec_list(dec *d, const fws_ct *t) {
   if (t->op == FWS_OP_SET) {
     lua_Integer dup = fws_set_duplicate(L, -1, i);
     if (dup) {
-      if (dup < 0) fws_path_none(&d->path);
-      else fws_path_index(&d->path, dup);
-      fws_verrs_add(d->errs, &d->path, t->label, "", dup < 0 ? "out of memory checking a set" : "is a duplicate: a set holds each value once");
+      fws_path_index(&d->path, dup);
+      fws_verrs_add(d->errs, &d->path, t->label, "", "is a duplicate: a set holds each value once");
       d->path.n--;
       goto fail;
     }
@@ -668,8 +668,7 @@ static int dec_object(dec *d, const fws_ct *t) {
   uint32_t n = t->u.obj.n;
   /* which properties came: bits for up to 64, else a byte each */
   uint64_t seen_bits = 0;
-  unsigned char *seen = NULL;
-  if (n > 64 && !(seen = calloc(n, 1))) return syntax(d, "out of memory");
+  unsigned char *seen = n > 64 ? fws_tmp_alloc(&d->tmp, n) : NULL;
   d->p++;
   lua_createtable(L, 0, (int)(n < 16 ? n : 16));
   skip_ws(d);
@@ -751,13 +750,13 @@ static int dec_object(dec *d, const fws_ct *t) {
       lua_rawset(L, -3);
     }
   }
-  if (seen) free(seen);
+  fws_tmp_free(&d->tmp, seen);
   d->depth--;
   return 0;
 fail_path:
   d->path.n--;
 fail:
-  if (seen) free(seen);
+  fws_tmp_free(&d->tmp, seen);
   lua_pop(L, 1);
   return -1;
 }
@@ -796,8 +795,7 @@ static int dec_any(dec *d);
 static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag) {
   if (not_json(d)) return -1; /* no member could tell more */
   uint32_t stack_all[64];
-  uint32_t *all = ds->n <= 64 ? stack_all : malloc(ds->n * sizeof *all);
-  if (!all) return syntax(d, "out of memory");
+  uint32_t *all = ds->n <= 64 ? stack_all : fws_tmp_alloc(&d->tmp, ds->n * sizeof *all);
   const uint32_t *c = all;
   uint32_t n = ds->n;
   int unknown_value = 0, missing_key = 0;
@@ -874,7 +872,7 @@ static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag)
       d->path.n = pathn;
       lua_settop(d->L, top);
       d->p = start;
-      if (all != stack_all) free(all);
+      if (all != stack_all) fws_tmp_free(&d->tmp, all);
       return -1;
     }
   }
@@ -913,7 +911,7 @@ static int dec_choice(dec *d, const fws_ct *t, const fws_dispatch *ds, int *tag)
                     missing_key ? "; the property that tells them apart is missing" : "");
     }
   }
-  if (all != stack_all) free(all);
+  if (all != stack_all) fws_tmp_free(&d->tmp, all);
   return rc;
 }
 
@@ -1105,7 +1103,9 @@ static void init(dec *d, lua_State *L, fws_codec_ctx *ctx, const char *text, siz
   d->path.n = 0;
   d->variant = NULL;
   d->anchor = opts ? opts->anchor : 0;
-  fws_memo_init(&d->memo);
+  d->tmp.L = L;
+  d->tmp.ctx = ctx;
+  fws_memo_init(&d->memo, &d->tmp);
 }
 
 static int finish(dec *d) {
@@ -1152,7 +1152,7 @@ int fws_decode_dispatch(lua_State *L, fws_codec_ctx *ctx, const char *text, size
   } else {
     rc = dec_choice(&d, NULL, ds, &tag) || finish(&d);
   }
-  if (d.memo.slots) fws_memo_free(&d.memo);
+  fws_memo_free(&d.memo);
   if (rc) return -1;
   if (out) {
     out->variant = d.variant;

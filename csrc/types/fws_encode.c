@@ -26,6 +26,7 @@ typedef struct enc {
   const void *tables[FWS_MAX_DEPTH + 1];  /* tables being written, to catch cycles */
   int root;             /* stack index of tables[0], whose address is taken when first needed */
   fws_memo memo;        /* union members that failed, by table */
+  fws_tmp tmp;          /* temporary memory that a memory error cannot leak */
   int limits;           /* failures from the depth limit or a cycle: they depend on the way in */
 } enc;
 
@@ -303,9 +304,8 @@ static int enc_list(enc *e, int idx, const fws_ct *t) {
   if (!rc && t->op == FWS_OP_SET) {
     lua_Integer dup = fws_set_duplicate(L, idx, n);
     if (dup) {
-      if (dup < 0) fws_path_none(&e->path);
-      else fws_path_index(&e->path, dup);
-      fail(e, t->label, "table", dup < 0 ? "out of memory checking the set%s" : "is a duplicate: a set holds each value once%s", "");
+      fws_path_index(&e->path, dup);
+      fail(e, t->label, "table", "is a duplicate: a set holds each value once%s", "");
       e->path.n--;
       rc = -1;
     }
@@ -428,11 +428,7 @@ static int enc_object(enc *e, int idx, const fws_ct *t) {
   uint32_t n = t->u.obj.n;
   /* which properties were given: bits for up to 64, else a byte each */
   uint64_t seen_bits = 0;
-  unsigned char *seen = NULL;
-  if (n > 64 && !(seen = calloc(n, 1))) {
-    e->depth--;
-    return fail(e, t->label, "table", "out of memory%s", "");
-  }
+  unsigned char *seen = n > 64 ? fws_tmp_alloc(&e->tmp, n) : NULL;
   int rc = 0, first = 1;
   fws_buf_putc(e->out, '{');
   lua_pushnil(L);
@@ -526,7 +522,7 @@ static int enc_object(enc *e, int idx, const fws_ct *t) {
     }
   }
   fws_buf_putc(e->out, '}');
-  if (seen) free(seen);
+  fws_tmp_free(&e->tmp, seen);
   e->depth--;
   return rc;
 }
@@ -645,8 +641,7 @@ static int enc_member(enc *e, int idx, const fws_choice *ch) {
 
 static int enc_choice(enc *e, int idx, const fws_ct *t, const fws_dispatch *d) {
   uint32_t stack_all[64];
-  uint32_t *all = d->n <= 64 ? stack_all : malloc(d->n * sizeof *all);
-  if (!all) return fail(e, t->label, "table", "out of memory%s", "");
+  uint32_t *all = d->n <= 64 ? stack_all : fws_tmp_alloc(&e->tmp, d->n * sizeof *all);
   uint32_t n;
   int unknown_value;
   const uint32_t *c = candidates(e->L, idx, d, &n, all, &unknown_value);
@@ -707,7 +702,7 @@ static int enc_choice(enc *e, int idx, const fws_ct *t, const fws_dispatch *d) {
       }
     }
   }
-  if (all != stack_all) free(all);
+  if (all != stack_all) fws_tmp_free(&e->tmp, all);
   return rc;
 }
 
@@ -903,10 +898,12 @@ int fws_encode(lua_State *L, fws_codec_ctx *ctx, int idx, const fws_ct *t, int f
   e.depth = 0;
   e.path.n = 0;
   e.limits = 0;
-  fws_memo_init(&e.memo);
+  e.tmp.L = L;
+  e.tmp.ctx = ctx;
+  fws_memo_init(&e.memo, &e.tmp);
   idx = lua_absindex(L, idx);
   int rc = t->op == FWS_OP_OBJECT ? enc_object(&e, idx, t) : enc_value(&e, idx, t);
-  if (e.memo.slots) fws_memo_free(&e.memo);
+  fws_memo_free(&e.memo);
   if (!rc && ctx->out.failed) {
     fws_verrs_add(errs, &e.path, t->label, "", "out of memory writing the JSON text");
     rc = -1;

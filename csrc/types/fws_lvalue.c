@@ -100,8 +100,8 @@ static int by_hash(const void *x, const void *y) {
 lua_Integer fws_set_duplicate(lua_State *L, int idx, lua_Integer n) {
   if (n < 2) return 0;
   idx = lua_absindex(L, idx);
-  entry *e = malloc((size_t)n * sizeof *e);
-  if (!e) return -1;
+  luaL_checkstack(L, 4, "fernws");
+  entry *e = lua_newuserdatauv(L, (size_t)n * sizeof *e, 0); /* popped at the end */
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, idx, i);
     e[i - 1].h = hash_value(L, lua_gettop(L), 0);
@@ -124,6 +124,6 @@ lua_Integer fws_set_duplicate(lua_State *L, int idx, lua_Integer n) {
       }
     }
   }
-  free(e);
+  lua_pop(L, 1);
   return dup;
 }

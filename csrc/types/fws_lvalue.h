@@ -5,7 +5,8 @@
 #include <lua.h>
 
 /* The 1-based index of the first element of the sequence at idx (length n) that equals an
-** earlier one, or 0. Hashing keeps it near O(n) on hostile input. -1 when out of memory. */
+** earlier one, or 0. Hashing keeps it near O(n) on hostile input. Its work space is Lua memory
+** (a memory error raises and leaves nothing behind). */
 lua_Integer fws_set_duplicate(lua_State *L, int idx, lua_Integer n);
 
 #endif

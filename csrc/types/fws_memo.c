@@ -1,6 +1,5 @@
 #include "types/fws_memo.h"
 
-#include <stdlib.h>
 
 static size_t slot_of(uintptr_t place, const void *type, int flag, size_t mask) {
   uint64_t h = (uint64_t)place * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)type * 0xc2b2ae3d27d4eb4full ^
@@ -38,19 +37,13 @@ void fws_memo_add(fws_memo *m, uintptr_t place, const void *type, int flag) {
   if (!m->slots || (m->n + 1) * 2 > m->mask + 1) {
     /* keep it at most half full */
     size_t size = m->slots ? (m->mask + 1) * 2 : 64;
-    fws_memo_entry *slots = calloc(size, sizeof *slots);
-    if (!slots) return;
+    fws_memo_entry *slots = fws_tmp_alloc(m->tmp, size * sizeof *slots);
     for (size_t i = 0; m->slots && i <= m->mask; i++)
       if (m->slots[i].type) put(slots, size - 1, m->slots[i]);
-    free(m->slots);
+    fws_tmp_free(m->tmp, m->slots);
     m->slots = slots;
     m->mask = size - 1;
   }
   put(m->slots, m->mask, e);
   m->n++;
-}
-
-void fws_memo_free(fws_memo *m) {
-  free(m->slots);
-  fws_memo_init(m);
 }

@@ -242,7 +242,8 @@ function cli.mock(args, out, err)
     printf(out, "mock of %s listening on ws://%s:%d%s%s\n", opts.channel, host, srv.port, b, channel.path)
   end
   out:flush()
-  local _, stopped = fernws.run()
+  -- errors that reached fernws.on_error (a failing callback, an error nobody handled) fail the run
+  local errors, _, stopped = fernws.run()
   if stopped == "interrupted" then
     out:write("mock: interrupted: closing every connection (1001)\n")
     srv:close()
@@ -250,7 +251,7 @@ function cli.mock(args, out, err)
     out:flush()
     return 130
   end
-  return 0
+  return errors > 0 and 1 or 0
 end
 
 function cli.connect(args, out, err)
