@@ -6,6 +6,7 @@
 
 #include "lua/fws_lcodec.h"
 #include "lua/fws_lconn.h"
+#include "types/fws_utf8.h"
 #include "lua/fws_lopts.h"
 #include "lua/fws_lhandshake.h"
 #include "lua/fws_lserver.h"
@@ -641,6 +642,8 @@ static int conn_close(lua_State *L) {
       code != 1005 && code != 1006))
     return luaL_error(L, "close code %d cannot be sent (use 1000, 1001-1003, 1007-1014 or 3000-4999)", code);
   if (rlen > 123) return luaL_error(L, "a close reason is at most 123 bytes");
+  if (!fws_utf8_valid(reason, rlen))  /* a strict peer would fail the connection on it (1007) */
+    return luaL_error(L, "a close reason must be UTF-8 text (byte %d is not)", (int)fws_utf8_valid_prefix(reason, rlen) + 1);
   fws_lconn_shutdown(L, c, code, reason, rlen);
   return 0;
 }
@@ -701,11 +704,15 @@ static int conn_publish(lua_State *L) {
   return send_or_raise(L, c, 0, c->api->codec.out.data, c->api->codec.out.len);
 }
 
-/* send_binary(bytes), and send_text(raw): not checked, for peers that do not follow the definition */
+/* send_binary(bytes), and send_text(raw): not checked against the definition, for peers that do
+** not follow it; a text frame must still be UTF-8 (a peer fails the connection on one that is not) */
 static int send_raw(lua_State *L, int binary) {
   fws_lconn *c = check_conn(L, 1);
   size_t len;
   const char *data = luaL_checklstring(L, 2, &len);
+  if (!binary && !fws_utf8_valid(data, len))
+    return luaL_error(L, "send_text: the text is not UTF-8 (byte %d); send bytes with send_binary",
+                      (int)fws_utf8_valid_prefix(data, len) + 1);
   return send_or_raise(L, c, binary, data, len);
 }
 

@@ -136,19 +136,27 @@ static void set_close_reason(fws_conn *c, int code, const char *reason, size_t n
   }
 }
 
+/* Our close (its code and reason set) goes out at the next flush: after the events queued so far
+** are delivered, and behind what their callbacks send. */
+static void close_at_flush(fws_conn *c) {
+  c->close_due = 1;
+  if (!c->flush_pending) {
+    c->flush_pending = 1;
+    c->flush_next = c->loop->flush;
+    c->loop->flush = c;
+  }
+}
+
 void fws_conn_flush(fws_loop *loop) {
   while (loop->flush) {
     fws_conn *c = loop->flush;
     loop->flush = c->flush_next;
     c->flush_next = NULL;
     c->flush_pending = 0;
-    if (c->close_reply_due && c->wsi) {
-      c->close_reply_due = 0;
+    if (c->close_due && c->wsi) {  /* close_at_flush */
+      c->close_due = 0;
       if (c->state == FWS_CONN_OPEN) c->state = FWS_CONN_CLOSING;
-      if (!c->close_req) {
-        c->close_req = 1;
-        set_close_reason(c, c->peer_code == 1005 ? 0 : c->peer_code, NULL, 0);
-      }
+      c->close_req = 1;
     }
     if (c->wsi && (c->phase == FWS_PH_WS || c->phase == FWS_PH_DONE)) {
       int r = 1; /* 1: more left (or not written here); -1: failed (the WRITEABLE reports it) */
@@ -368,17 +376,18 @@ void fws_conn_fail(fws_conn *c, int code, fws_err_kind kind, const char *msg, co
   c->local_code = code;
   c->ping_due = 0;
   c->pong_due = 0;
-  if (c->state == FWS_CONN_OPEN) c->state = FWS_CONN_CLOSING;
   c->phase = FWS_PH_DONE;
   if (!c->wsi) return;
   if (c->close_sent) {  /* nothing more to say */
     c->hangup_due = 1;
-  } else {
-    c->close_req = 1;
+    lws_callback_on_writable(c->wsi);
+  } else if (!c->close_req) {
+    /* the close goes at the flush after this round of events, behind what the callbacks of the
+    ** messages read before the fault sent (as for the peer's own close) */
     set_close_reason(c, code, reason, reason ? strlen(reason) : 0);
+    close_at_flush(c);
   }
   lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
-  lws_callback_on_writable(c->wsi);
 }
 
 int fws_conn_on_data(fws_conn *c, unsigned char *p, size_t n, int fin) {
@@ -464,13 +473,9 @@ int fws_conn_on_control(fws_conn *c, int op, const unsigned char *p, size_t n) {
   ** read before its close have been delivered and what their callbacks sent is queued: at the
   ** flush that follows this round of events (fws_conn_flush). */
   lws_sul_cancel(&c->sul);
-  c->close_reply_due = 1;
+  if (!c->close_req) set_close_reason(c, c->peer_code == 1005 ? 0 : c->peer_code, NULL, 0);
+  close_at_flush(c);
   lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
-  if (!c->flush_pending) {
-    c->flush_pending = 1;
-    c->flush_next = c->loop->flush;
-    c->loop->flush = c;
-  }
   return 0;
 }
 

@@ -103,8 +103,8 @@ int fws_frame_write_due(fws_conn *c, struct lws *wsi) {
     if (put_frame(c, &p, 0x9, 1, (const unsigned char *)"fws", 3)) return -1;
     c->ping_due = 0;
   }
-  /* what was queued before a close goes first, the peer's close too (RFC 6455 5.5.1 allows it) */
-  if (!c->local_code && !c->close_sent && (c->state == FWS_CONN_OPEN || c->state == FWS_CONN_CLOSING)) {
+  /* what was queued before a close goes first, the peer's close or a failure too (RFC 6455 5.5.1) */
+  if (!c->close_sent && (c->state == FWS_CONN_OPEN || c->state == FWS_CONN_CLOSING)) {
     fws_msg *m = c->q.head;
     while (m) {
       int op = m->binary ? 2 : 1;
@@ -124,7 +124,7 @@ int fws_frame_write_due(fws_conn *c, struct lws *wsi) {
       break;
     }
   }
-  if (c->close_req && !c->close_sent && (c->local_code || (!c->q.head && !frag) || (whole == c->q.count && !frag))) {
+  if (c->close_req && !c->close_sent && ((!c->q.head && !frag) || (whole == c->q.count && !frag))) {
     unsigned char b[125];
     size_t n = 0;
     if (c->close_code) {  /* 0: a close with no code (the peer gave none) */
@@ -148,7 +148,7 @@ int fws_frame_write_due(fws_conn *c, struct lws *wsi) {
     c->q.off += frag;
     if (c->q.off == c->q.head->len) free(fws_sendq_pop(&c->q));
   }
-  more = (c->q.head && !c->local_code) || c->pong_due || c->ping_due ||
+  more = c->q.head || c->pong_due || c->ping_due ||
          (c->close_req && !c->close_sent) || c->hangup_due;
   return more;
 }

@@ -244,7 +244,7 @@ struct fws_conn {
       close_sent : 1,             /* our close frame went out */
       pong_due : 1,               /* a ping to answer: pong[] */
       hangup_due : 1,             /* close the socket once what is written has gone */
-      close_reply_due : 1;        /* the peer's close to answer, at the next flush */
+      close_due : 1;              /* our close (a failure, the answer to the peer's) at the next flush */
   int close_code;                 /* ours, sent when close_req */
   int local_code;                 /* close code we initiated for a fault (1002, 1007, 1009...) */
   int peer_code;

@@ -50,6 +50,8 @@ CLIENT MODE
     --send TEXT           send a text message after opening (repeatable, in order)
     --send-binary-hex HEX send a binary message (repeatable)
     --send-big N          send one text message of N "x"
+    --send-sizes LIST     send, in one burst, "t125" (text of 125 "x") or "b65536" (binary, bytes
+                          0..255 repeating) for each comma-separated item
     --expect N            wait for N messages before closing (default: as many as sent)
     --close CODE[:REASON] close with this code when done (default 1000)
     --wait-close          do not close: wait for the server to close
@@ -231,6 +233,10 @@ async def client_main(a):
     if a.send_big is not None:
         await ws.send("x" * a.send_big)
         sent += 1
+    for item in (a.send_sizes.split(",") if a.send_sizes else []):
+        n = int(item[1:])
+        await ws.send("x" * n if item[0] == "t" else bytes(i % 256 for i in range(n)))
+        sent += 1
     want = a.expect if a.expect is not None else sent
     try:
         for _ in range(want):
@@ -275,6 +281,7 @@ def main():
     c.add_argument("--send", action="append", default=[])
     c.add_argument("--send-binary-hex", action="append", default=[])
     c.add_argument("--send-big", type=int)
+    c.add_argument("--send-sizes")
     c.add_argument("--expect", type=int)
     c.add_argument("--close", default="1000")
     c.add_argument("--wait-close", action="store_true")
