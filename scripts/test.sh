@@ -41,6 +41,22 @@ if sh scripts/build.sh test >/dev/null; then
   passed=$((passed + $(echo "$vout" | grep -c ': clean$')))
   failed=$((failed + $(echo "$vout" | grep -c ': FAILED$')))
 fi
+# ThreadSanitizer on what crosses threads: two loops in two threads, the resolver, loops freed
+# with a lookup in flight (spec/c/fws_threads_test.c)
+if tdir=$(sh scripts/build.sh tsan); then
+  echo "== ThreadSanitizer ($tdir)"
+  if TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$tdir/spec/c/fws_threads_test" 5 >"$tdir/threads.log" 2>&1; then
+    echo "tsan: fws_threads_test: clean"
+    passed=$((passed + 1))
+  else
+    cat "$tdir/threads.log"
+    echo "tsan: fws_threads_test: FAILED"
+    failed=$((failed + 1))
+  fi
+else
+  echo "build (tsan) failed"
+  failed=$((failed + 1))
+fi
 run_suite test
 run_suite asan
 echo "$passed passed, $failed failed"
