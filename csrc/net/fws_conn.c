@@ -39,6 +39,7 @@ void fws_conn_set_alive(fws_conn *c, int alive) {
 
 static void conn_free(fws_conn *c) {
   fws_loop *loop = c->loop;
+  if (loop->ctx) lws_sul_cancel(&c->sul);
   if (c->counted) loop->nalive--;
   if (c->prev) c->prev->next = c->next;
   else loop->conns = c->next;
@@ -444,7 +445,7 @@ int fws_conn_on_control(fws_conn *c, int op, const unsigned char *p, size_t n) {
     memcpy(c->pong, p, n);
     c->pong_len = n;
     c->pong_due = 1;
-    lws_callback_on_writable(c->wsi);
+    if (c->wsi) lws_callback_on_writable(c->wsi);
     return 0;
   }
   if (op == 10) {
@@ -466,7 +467,7 @@ int fws_conn_on_control(fws_conn *c, int op, const unsigned char *p, size_t n) {
   fws_conn_rx_reset(c);
   if (c->close_sent) {  /* the answer to ours: the close handshake is done */
     c->hangup_due = 1;
-    lws_callback_on_writable(c->wsi);
+    if (c->wsi) lws_callback_on_writable(c->wsi);
     return 0;
   }
   /* The peer began it: the answer (its code, or none when it gave none) goes once the messages
@@ -475,7 +476,7 @@ int fws_conn_on_control(fws_conn *c, int op, const unsigned char *p, size_t n) {
   lws_sul_cancel(&c->sul);
   if (!c->close_req) set_close_reason(c, c->peer_code == 1005 ? 0 : c->peer_code, NULL, 0);
   close_at_flush(c);
-  lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
+  if (c->wsi) lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_CLOSE_GRACE_SECS);
   return 0;
 }
 
