@@ -113,7 +113,7 @@ describe("names a caller got wrong", function()
     assert.equal("connect: reconnect: unknown option 'tries' (options: attempts, factor, jitter, max_delay, min_delay)",
       err(chat.connect, chat, { url = "ws://127.0.0.1:1", reconnect = { tries = 3 } }))
     assert.equal("connect: option names are strings, got a number key", err(chat.connect, chat, { "ws://127.0.0.1:1" }))
-    assert.equal("serve: unknown option 'prot' (options: assembly_total, base, host, max_message_size, max_peers, " ..
+    assert.equal("serve: unknown option 'prot' (options: assembly_total, base, handshake_timeout, host, max_message_size, max_peers, " ..
       "message_timeout, ping_interval, ping_timeout, port, queue, queue_bytes, queue_total, strict, subprotocol, tls; " ..
       "did you mean 'port'?)", err(chat.serve, chat, { prot = 0 }))
     assert.equal("serve: tls: unknown option 'pem' (options: cert, key)", err(chat.serve, chat, { tls = { pem = "x" } }))

@@ -303,6 +303,8 @@ function Channel:endpoints() end
 ---@field queue_total? integer
 ---Peers at once (10000); more upgrades get 503.
 ---@field max_peers? integer
+---Seconds a new socket has to send its whole upgrade request (10).
+---@field handshake_timeout? number
 ---Bytes of all peers' unfinished messages (256 MiB).
 ---@field assembly_total? integer
 ---@field message_timeout? number|false

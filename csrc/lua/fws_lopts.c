@@ -94,7 +94,7 @@ void fws_lopts_connect(lua_State *L, int idx) {
 
 void fws_lopts_serve(lua_State *L, int idx) {
   /* what channel:serve reads (fws_lserver.c) */
-  static const char *const keys[] = {"assembly_total", "base", "host", "max_message_size", "max_peers",
+  static const char *const keys[] = {"assembly_total", "base", "handshake_timeout", "host", "max_message_size", "max_peers",
                                      "message_timeout", "ping_interval", "ping_timeout", "port", "queue",
                                      "queue_bytes", "queue_total", "strict", "subprotocol", "tls", NULL};
   static const char *const tls[] = {"cert", "key", NULL};

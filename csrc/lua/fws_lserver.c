@@ -467,6 +467,8 @@ int fws_lserver_serve(lua_State *L) {
   lua_getfield(L, 2, "assembly_total");
   o.assembly_total = (size_t)luaL_optinteger(L, -1, 0);
   o.message_timeout = fws_lconn_opt_timeout(L, 2, "message_timeout");
+  o.handshake_timeout = fws_lconn_opt_timeout(L, 2, "handshake_timeout");
+  if (o.handshake_timeout < 0) return luaL_error(L, "handshake_timeout must be a positive number of seconds");
   /* base: a prefix, or a list of them (the first is srv.url's) */
   const char *base = "";
   const char *more[4];

@@ -313,6 +313,7 @@ struct fws_server {
   size_t rx_total, assembly_total; /* bytes of unfinished incoming messages, and its cap */
   int npeers, max_peers;          /* peers whose wsi lives */
   lws_usec_t message_us;
+  int handshake_secs;             /* a new socket's time to send its whole request */
   double ping_interval, ping_timeout;
   int port;
   unsigned released : 1, closed : 1;

@@ -227,6 +227,7 @@ typedef struct fws_server_opts {
   size_t assembly_total;        /* bytes of unfinished incoming messages of all peers together: the
                                 ** peer that would pass it is closed with 1013; 0: 256 MiB */
   double message_timeout;       /* as for clients; 0: 60, < 0: no limit */
+  double handshake_timeout;     /* seconds a new socket has to send its whole upgrade request; 0: 10 */
 } fws_server_opts;
 
 fws_server *fws_server_listen(fws_loop *loop, const fws_server_opts *opts, fws_accept_cb cb,

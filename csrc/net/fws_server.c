@@ -3,7 +3,7 @@
 ** read and judged by us, the accept callback, the 101 or the refusal written by us.
 **
 ** A listener's sockets are lws raw sockets (listen_accept_role "raw-skt"; lws does the TLS of a
-** wss listener). Each new socket gets a conn at once, in FWS_PH_HTTP, with FWS_HANDSHAKE_SECS to
+** wss listener). Each new socket gets a conn at once, in FWS_PH_HTTP, with handshake_timeout (10 s) to
 ** send its whole request; it counts against max_peers from then on, but is nobody's (no event,
 ** not in fws_loop_active) until the accept callback took it.
 */
@@ -186,7 +186,7 @@ int fws_server_on_adopt(struct lws *wsi) {
   peer->peer_counted = 1;
   s->npeers++;
   /* a socket that never sends its whole request cannot hold a place */
-  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FWS_HANDSHAKE_SECS);
+  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, s->handshake_secs);
   if (s->npeers > s->max_peers) refuse(peer, 503, "server full: too many connections", NULL);
   return 0;
 }
@@ -303,6 +303,7 @@ fws_server *fws_server_listen(fws_loop *loop, const fws_server_opts *o, fws_acce
   s->assembly_total = o->assembly_total ? o->assembly_total : FWS_DEFAULT_ASSEMBLY_TOTAL;
   s->max_peers = o->max_peers > 0 ? o->max_peers : FWS_DEFAULT_MAX_PEERS;
   s->message_us = fws_message_us(o->message_timeout);
+  s->handshake_secs = o->handshake_timeout > 0 ? (int)(o->handshake_timeout + 0.999) : FWS_HANDSHAKE_SECS;
   s->ping_interval = o->ping_interval;
   s->ping_timeout = o->ping_timeout;
   s->protocols[0].name = "fws";
