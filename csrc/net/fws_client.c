@@ -195,11 +195,7 @@ static void do_connect(fws_conn *c, const char *addr) {
   i.pwsi = &c->wsi;
   c->state = FWS_CONN_CONNECTING;
   c->phase = FWS_PH_TCP;
-  if (c->head) {  /* the answer of a socket before this one (a redirect) */
-    fws_http_free(c->head);
-    free(c->head);
-    c->head = NULL;
-  }
+  fws_http_head_drop(&c->head);  /* the answer of a socket before this one (a redirect) */
   c->in_connect = 1;
   c->destroyed_in_connect = 0;
   c->got_error = 0;
@@ -268,20 +264,14 @@ static void start_attempt(fws_conn *c) {
   free(c->subprotocol);
   c->subprotocol = NULL;
   if (c->target) {
-    fws_url_free(c->target);
-    free(c->target);
+    fws_url_drop(&c->target);
     free(c->target_hostport);
-    c->target = NULL;
     c->target_hostport = NULL;
     free(c->url_text);
     c->url_text = NULL;
     snprintf(c->peer_addr, sizeof c->peer_addr, "%s", c->cfg->hostport);
   }
-  if (c->pending) {
-    fws_url_free(c->pending);
-    free(c->pending);
-    c->pending = NULL;
-  }
+  fws_url_drop(&c->pending);
   c->redirects = 0;
   c->cross = 0;
   c->redirect_due = 0;
@@ -332,10 +322,7 @@ static void on_redirect(fws_conn *c, const char *loc, int status) {
     set_fail(c, msg);
     return;
   }
-  if (c->pending) {
-    fws_url_free(c->pending);
-    free(c->pending);
-  }
+  fws_url_drop(&c->pending);
   c->pending = next;
 }
 
@@ -353,10 +340,7 @@ static void follow(fws_conn *c) {
     return;
   }
   if (!fws_url_same_origin(&c->cfg->url, next)) c->cross = 1;
-  if (c->target) {
-    fws_url_free(c->target);
-    free(c->target);
-  }
+  fws_url_drop(&c->target);
   free(c->target_hostport);
   free(c->url_text);
   c->target = next;
@@ -549,21 +533,6 @@ static void add_body(fws_conn *c, const unsigned char *in, size_t len) {
   set_detail(c, buf, n);
 }
 
-/* Is `want` one of the comma separated names in list? */
-static int listed(const char *list, const char *want) {
-  size_t wl = strlen(want);
-  const char *p = list;
-  while (p && *p) {
-    size_t n;
-    while (*p == ' ' || *p == '\t' || *p == ',') p++;
-    n = strcspn(p, ",");
-    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
-    if (n == wl && !strncmp(p, want, n)) return 1;
-    p += strcspn(p, ",");
-  }
-  return 0;
-}
-
 /* The whole head of the answer is in c->head: open, follow, or fail. rest: what came after it. */
 static int judge_answer(fws_conn *c, unsigned char *rest, size_t nrest) {
   fws_http_head *h = c->head;
@@ -608,7 +577,7 @@ static int judge_answer(fws_conn *c, unsigned char *rest, size_t nrest) {
   free(c->subprotocol);
   c->subprotocol = NULL;
   if (v) {
-    if (!sp || strchr(v, ',') || fws_http_count(h, "Sec-WebSocket-Protocol") != 1 || !listed(sp, v))
+    if (!sp || strchr(v, ',') || fws_http_count(h, "Sec-WebSocket-Protocol") != 1 || !fws_http_listed(sp, v))
       return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: subprotocol mismatch: offered %s, the server answered %.100s",
                      !sp ? "none" : cfg->subprotocol_secret ? "(a key)" : sp, v);
     if (!(c->subprotocol = strdup(v))) return hs_fail(c, FWS_ERR_NETWORK, "out of memory");

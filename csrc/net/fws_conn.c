@@ -49,8 +49,7 @@ static void conn_free(fws_conn *c) {
   fws_conn_rx_reset(c);
   fws_server_unlink_peer(c);
   if (c->cfg) fws_client_cfg_free(c->cfg);
-  if (c->head) fws_http_free(c->head);
-  free(c->head);
+  fws_http_head_drop(&c->head);
   if (c->tls) fws_tlscli_free(c->tls);
   free(c->close_reason);
   free(c->peer_reason);
@@ -60,10 +59,8 @@ static void conn_free(fws_conn *c) {
   free(c->fail_detail);
   free(c->url_text);
   free(c->target_hostport);
-  if (c->target) fws_url_free(c->target);
-  if (c->pending) fws_url_free(c->pending);
-  free(c->target);
-  free(c->pending);
+  fws_url_drop(&c->target);
+  fws_url_drop(&c->pending);
   free(c);
 }
 
@@ -340,11 +337,7 @@ void fws_conn_on_open(fws_conn *c) {
   c->established = 1;
   c->phase = FWS_PH_WS;
   memset(&c->rd, 0, sizeof c->rd);
-  if (c->head) {
-    fws_http_free(c->head);
-    free(c->head);
-    c->head = NULL;
-  }
+  fws_http_head_drop(&c->head);
   if (c->user_closed) {  /* closed while the handshake ran: say goodbye properly */
     c->state = FWS_CONN_CLOSING;
     c->close_req = 1;
@@ -520,11 +513,7 @@ int fws_conn_ended(fws_conn *c) {
     fws_tlscli_free(c->tls);
     c->tls = NULL;
   }
-  if (c->head) {
-    fws_http_free(c->head);
-    free(c->head);
-    c->head = NULL;
-  }
+  fws_http_head_drop(&c->head);
   if (!c->user_closed) return 0;
   c->state = FWS_CONN_CLOSED;
   fws_sendq_clear(&c->q);

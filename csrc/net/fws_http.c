@@ -143,22 +143,36 @@ int fws_http_count(const fws_http_head *h, const char *name) {
   return n;
 }
 
-/* Does any header `name` list `token` (comma-separated, case-insensitive)? */
-int fws_http_has_token(const fws_http_head *h, const char *name, const char *token) {
-  size_t i, tl = strlen(token);
-  for (i = 0; i < h->nh; i++) {
-    const char *p = h->hvalue[i];
-    if (strcasecmp(h->hname[i], name)) continue;
-    while (*p) {
-      size_t n;
-      while (*p == ' ' || *p == '\t' || *p == ',') p++;
-      n = strcspn(p, ",");
-      while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
-      if (n == tl && !strncasecmp(p, token, n)) return 1;
-      p += strcspn(p, ",");
-    }
+/* Is want one of the comma-separated items of list (white space around them ignored)? */
+static int in_list(const char *list, const char *want, int nocase) {
+  size_t wl = strlen(want);
+  const char *p = list;
+  while (p && *p) {
+    size_t n;
+    while (*p == ' ' || *p == '\t' || *p == ',') p++;
+    n = strcspn(p, ",");
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+    if (n == wl && !(nocase ? strncasecmp(p, want, n) : strncmp(p, want, n))) return 1;
+    p += strcspn(p, ",");
   }
   return 0;
+}
+
+/* Does any header `name` list `token` (comma-separated, case-insensitive)? */
+int fws_http_has_token(const fws_http_head *h, const char *name, const char *token) {
+  size_t i;
+  for (i = 0; i < h->nh; i++)
+    if (!strcasecmp(h->hname[i], name) && in_list(h->hvalue[i], token, 1)) return 1;
+  return 0;
+}
+
+int fws_http_listed(const char *list, const char *want) { return in_list(list, want, 0); }
+
+void fws_http_head_drop(fws_http_head **h) {
+  if (!*h) return;
+  fws_http_free(*h);
+  free(*h);
+  *h = NULL;
 }
 
 void fws_http_free(fws_http_head *h) {

@@ -71,6 +71,7 @@ char *fws_url_text(const fws_url *u);
 /* "name[:port]" for the Host header and SNI, malloc'd. */
 char *fws_url_hostport(const fws_url *u);
 void fws_url_free(fws_url *u);
+void fws_url_drop(fws_url **u);   /* a malloc'd one: freed, NULLed */
 int fws_is_numeric_host(const char *host);
 
 /* ---- HTTP heads of the upgrade (fws_http.c) ---- */
@@ -92,6 +93,9 @@ const char *fws_http_get(const fws_http_head *h, const char *name);   /* the fir
 int fws_http_count(const fws_http_head *h, const char *name);
 int fws_http_has_token(const fws_http_head *h, const char *name, const char *token);
 void fws_http_free(fws_http_head *h);
+void fws_http_head_drop(fws_http_head **h);           /* frees it and its struct, NULLs it */
+/* Is want one of the names of a comma-separated list (a subprotocol offer)? Case-sensitive. */
+int fws_http_listed(const char *list, const char *want);
 void fws_http_accept(const char *key, char out[29]);  /* Sec-WebSocket-Accept of a key */
 void fws_http_key(const unsigned char raw[16], char out[25]);
 int fws_http_key_ok(const char *key);

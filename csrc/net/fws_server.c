@@ -81,21 +81,6 @@ static void request_free(fws_request *r) {
   }
 }
 
-/* Is `want` one of the comma separated names the client offered? */
-static int offered(const char *list, const char *want) {
-  size_t wl = strlen(want);
-  const char *p = list;
-  while (p && *p) {
-    size_t n;
-    while (*p == ' ' || *p == '\t' || *p == ',') p++;
-    n = strcspn(p, ",");
-    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
-    if (n == wl && !strncmp(p, want, n)) return 1;
-    p += strcspn(p, ",");
-  }
-  return 0;
-}
-
 /* "1.2.3.4:port" or "[::1]:port"; v4-mapped IPv6 (a dual-stack listener) shown as IPv4. */
 static void peer_name(struct lws *wsi, char *out, size_t outlen) {
   struct sockaddr_storage ss;
@@ -235,7 +220,7 @@ static int judge_request(fws_conn *c, unsigned char *rest, size_t nrest) {
   if (!s->cb) c->released = 1;  /* nobody holds it: the server owns it */
   free(c->subprotocol);
   c->subprotocol = NULL;
-  if (req.protocols && acc.subprotocol && offered(req.protocols, acc.subprotocol) &&
+  if (req.protocols && acc.subprotocol && fws_http_listed(req.protocols, acc.subprotocol) &&
       !strpbrk(acc.subprotocol, "\r\n,"))
     c->subprotocol = strdup(acc.subprotocol);
   request_free(&req);

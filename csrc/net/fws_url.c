@@ -181,6 +181,13 @@ char *fws_url_hostport(const fws_url *u) {
   return t;
 }
 
+void fws_url_drop(fws_url **u) {
+  if (!*u) return;
+  fws_url_free(*u);
+  free(*u);
+  *u = NULL;
+}
+
 void fws_url_free(fws_url *u) {
   free(u->host);
   free(u->path);
