@@ -105,6 +105,7 @@ describe("names a caller got wrong", function()
   end
 
   it("an unknown option of connect, serve, load or decode: the key, the ones taken, the one meant", function()
+    local active = fernws.active() -- what earlier specs may still be closing
     assert.equal("connect: unknown option 'querry' (options: auth, connect_timeout, environment, extra_query, " ..
       "follow_redirects, headers, max_message_size, message_timeout, path, ping_interval, ping_timeout, query, queue, " ..
       "queue_bytes, reconnect, strict, subprotocol, tls, url; did you mean 'query'?)", err(chat.connect, chat, { url = "ws://127.0.0.1:1", querry = { model_id = "1" } }))
@@ -122,7 +123,7 @@ describe("names a caller got wrong", function()
     assert.equal("decode: unknown option 'strikt' (options: max_depth, max_size, origin, strict; did you mean 'strict'?)",
       err(chat.decode, chat, "{}", { strikt = true }))
     -- nothing was started by the refused calls
-    assert.equal(0, fernws.active())
+    assert.equal(active, fernws.active())
   end)
 
   it("on and subscribe: the method, the name, the valid names", function()
