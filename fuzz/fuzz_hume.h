@@ -168,6 +168,21 @@ static int fz_run(fz_call *c) {
 
 static int fz_equal(lua_State *L, int a, int b, int depth);
 
+/* every key of a is a key of b (values not compared: fz_subset did that the other way, and
+** comparing both ways again at every level would cost 2^depth) */
+static int fz_keys_in(lua_State *L, int a, int b) {
+  lua_pushnil(L);
+  while (lua_next(L, a)) {
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, b) == LUA_TNIL) {
+      lua_pop(L, 3);
+      return 0;
+    }
+    lua_pop(L, 2);
+  }
+  return 1;
+}
+
 /* every key of a has an equal value in b */
 static int fz_subset(lua_State *L, int a, int b, int depth) {
   lua_pushnil(L);
@@ -197,7 +212,7 @@ static int fz_equal(lua_State *L, int a, int b, int depth) {
     return lua_rawequal(L, a, b);
   case LUA_TTABLE:
     luaL_checkstack(L, 10, "deep");
-    return fz_subset(L, a, b, depth) && fz_subset(L, b, a, depth);
+    return fz_subset(L, a, b, depth) && fz_keys_in(L, b, a);
   default:
     return lua_rawequal(L, a, b);
   }
@@ -232,7 +247,7 @@ static int fz_equal_loose(lua_State *L, int a, int b, int depth) {
     return (lua_Number)lua_tonumber(L, a) == (lua_Number)lua_tonumber(L, b);
   case LUA_TTABLE:
     luaL_checkstack(L, 10, "deep");
-    return fz_subset_loose(L, a, b, depth) && fz_subset_loose(L, b, a, depth);
+    return fz_subset_loose(L, a, b, depth) && fz_keys_in(L, b, a);
   default:
     return lua_rawequal(L, a, b);
   }
