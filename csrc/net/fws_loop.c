@@ -212,10 +212,12 @@ static void free_event(fws_qev *e) {
   free(e);
 }
 
-/* Delivers the events queued so far; events queued by the callbacks wait for the next round. */
-static int deliver(fws_loop *loop) {
+/* Delivers the events queued so far; events queued by the callbacks wait for the next round.
+** Past the deadline (ms on now_ms' clock, < 0: none; looked at every 8 events) the rest wait too. */
+static int deliver(fws_loop *loop, double deadline) {
   fws_qev *last = loop->evtail;
   int n = 0;
+  unsigned k = 0;
   while (last && loop->evhead) {
     fws_qev *e = loop->evhead;
     int end = e == last;
@@ -236,7 +238,7 @@ static int deliver(fws_loop *loop) {
       fws_conn_maybe_free(c);
     }
     free_event(e);
-    if (end) break;
+    if (end || (deadline >= 0 && !(++k & 7) && now_ms() >= deadline)) break;  /* every 8th: cheap */
   }
   fws_conn_flush(loop);  /* what the callbacks sent */
   return n;
@@ -276,20 +278,24 @@ static void service(fws_loop *loop, int timeout) {
 }
 
 /* Rounds of events and service passes until a pass does nothing, or the budget is spent (then
-** loop->left says work was left for the next call). */
+** loop->left says work was left for the next call). The budget is checked between events too: a
+** round's callbacks are most of its time. Events left over are delivered before the sockets are
+** read again, so a backlog cannot grow from call to call. */
 static int pump(fws_loop *loop, double budget_ms) {
-  double t0 = now_ms();
+  double deadline = now_ms() + (budget_ms > 0 ? budget_ms : 0);
   int delivered = 0;
   loop->left = 0;
   for (;;) {
     unsigned long a0 = loop->activity;
-    int work = housekeep(loop), n;
-    delivered += deliver(loop);  /* events queued by user calls between polls */
-    service(loop, -1);
-    n = deliver(loop);
-    delivered += n;
+    int work = housekeep(loop), n = 0;
+    delivered += deliver(loop, deadline);  /* left over, or queued by user calls between polls */
+    if (!loop->evhead) {
+      service(loop, -1);
+      n = deliver(loop, deadline);
+      delivered += n;
+    }
     if (!n && !work && loop->activity == a0 && !loop->evhead) break;
-    if (now_ms() - t0 >= budget_ms) {
+    if (now_ms() >= deadline) {
       loop->left = 1;
       break;
     }
@@ -339,7 +345,7 @@ int fws_loop_run(fws_loop *loop, double seconds) {
     lws_sul_schedule(loop->ctx, 0, &loop->run_sul, run_deadline, (lws_usec_t)(seconds * 1e6));
   for (;;) {
     housekeep(loop);
-    deliver(loop);
+    deliver(loop, -1);
     if (loop->stop || fws_sigint_pending()) break;
     if (!fws_loop_active(loop) && !loop->evhead) {
       r = 1;
@@ -351,7 +357,7 @@ int fws_loop_run(fws_loop *loop, double seconds) {
     loop->woken = 0;
     service(loop, 0);
     loop->blocking = 0;
-    deliver(loop);
+    deliver(loop, -1);
   }
   lws_sul_cancel(&loop->run_sul);
   loop->stop = 0;
