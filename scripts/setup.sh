@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make cmake pkg-config lua5.4 liblua5.4-dev libyaml-dev libwebsockets-dev libssl-dev
 libpcre2-dev lua-cjson lua-busted luarocks python3-websockets openssl ca-certificates valgrind
-lua-luv"
+lua-luv lua-cqueues"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -33,7 +33,30 @@ function fernws.run(seconds) end
 
 ---Does the work that is ready, within about `ms` milliseconds; never blocks. For hosts' frames.
 ---@param ms? number
+---@return integer callbacks how many callbacks ran
 function fernws.poll(ms) end
+
+---For hosts that own the loop (luv, cqueues, epoll): a descriptor that becomes readable when
+---fernws has work. Also callable as fernws:pollfd(), so cqueues.poll(fernws) works.
+---@return integer? fd
+---@return string? err
+function fernws.pollfd() end
+
+---The events to wait for on fernws.pollfd(): always "r".
+---@return "r"
+function fernws.events() end
+
+---Seconds until fernws must be stepped even if its descriptor stays quiet: 0 when work is ready,
+---nil when nothing is scheduled.
+---@return number?
+function fernws.timeout() end
+
+---Waits up to `timeout` seconds (default 0: not at all) for work, then does what is ready within
+---about `ms` milliseconds (default 2), like poll. What is left keeps the descriptor readable.
+---@param timeout? number
+---@param ms? number
+---@return integer callbacks how many callbacks ran
+function fernws.step(timeout, ms) end
 
 ---Makes a running fernws.run return.
 function fernws.stop() end

@@ -1,4 +1,5 @@
-/* fernws.poll / run / stop / spawn / sleep / on_error, and the machinery callbacks run through. */
+/* fernws.poll / run / step / pollfd / events / timeout / stop / spawn / sleep / on_error, and the
+** machinery callbacks run through. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
@@ -281,12 +282,16 @@ size_t fws_lstate_opt_queue(lua_State *L, int opts, size_t dflt) {
 
 /* ---- module functions ---- */
 
-/* Runs poll (run = 0) or run (run = 1) with callbacks on L; never nested inside a callback.
-** Everything the loop calls enters Lua through fws_lstate_protect, so nothing raises between
-** setting busy and restoring it. *errors: how many errors reached on_error meanwhile. */
-static int drive(lua_State *L, int run, double arg, lua_Integer *errors) {
+enum { DRIVE_POLL, DRIVE_RUN, DRIVE_STEP };
+static const char *const drive_names[] = {"fernws.poll", "fernws.run", "fernws.step"};
+
+/* Runs poll, run or step with callbacks on L; never nested inside a callback. Everything the
+** loop calls enters Lua through fws_lstate_protect, so nothing raises between setting busy and
+** restoring it. *errors: how many errors reached on_error meanwhile. */
+static int drive(lua_State *L, int mode, double arg, double budget, lua_Integer *errors) {
   fws_lstate *s = fws_lstate_get(L);
-  const char *name = run ? "fernws.run" : "fernws.poll";
+  int run = mode == DRIVE_RUN;
+  const char *name = drive_names[mode];
   if (s->busy) return luaL_error(L, "%s called from inside a callback", name);
   if (run && fws_lstate_is_task(L)) return luaL_error(L, "fernws.run called from a task: use fernws.sleep");
   lua_Integer e0 = s->errors;
@@ -294,7 +299,8 @@ static int drive(lua_State *L, int run, double arg, lua_Integer *errors) {
   lua_State *prev = s->L;
   s->L = L;
   if (run) fws_sigint_catch(s->loop);
-  int r = run ? fws_loop_run(s->loop, arg) : fws_loop_poll(s->loop, arg);
+  int r = run ? fws_loop_run(s->loop, arg)
+              : mode == DRIVE_STEP ? fws_loop_step(s->loop, arg, budget) : fws_loop_poll(s->loop, arg);
   if (run) fws_sigint_release();
   if (run && fws_sigint_take()) {
     fws_linterrupt_tasks(s);
@@ -308,7 +314,41 @@ static int drive(lua_State *L, int run, double arg, lua_Integer *errors) {
 
 static int l_poll(lua_State *L) {
   lua_Integer errors = 0;
-  lua_pushinteger(L, drive(L, 0, luaL_optnumber(L, 1, 2.0), &errors));
+  lua_pushinteger(L, drive(L, DRIVE_POLL, luaL_optnumber(L, 1, 2.0), 0, &errors));
+  return 1;
+}
+
+/* ---- the cqueues polling protocol, for hosts that own the loop (luv, cqueues, epoll) ---- */
+
+/* Each may be called as fernws.f(...) or as a method, fernws:f(...) (cqueues.poll(fernws) does). */
+static int first_arg(lua_State *L) { return lua_istable(L, 1) ? 2 : 1; }
+
+static int l_pollfd(lua_State *L) {
+  int fd = fws_loop_pollfd(fws_lstate_get(L)->loop);
+  if (fd < 0) return luaL_fileresult(L, 0, "fernws.pollfd");
+  lua_pushinteger(L, fd);
+  return 1;
+}
+
+static int l_events(lua_State *L) {
+  lua_pushliteral(L, "r");
+  return 1;
+}
+
+static int l_timeout(lua_State *L) {
+  double t = fws_loop_timeout(fws_lstate_get(L)->loop);
+  if (t < 0) lua_pushnil(L);
+  else lua_pushnumber(L, t);
+  return 1;
+}
+
+/* fernws.step([timeout [, ms]]): waits up to timeout seconds (default 0) for work, then does
+** what is ready within about ms (default 2) and returns the number of callbacks run. */
+static int l_step(lua_State *L) {
+  int a = first_arg(L);
+  double wait = luaL_optnumber(L, a, 0.0), budget = luaL_optnumber(L, a + 1, 2.0);
+  lua_Integer errors = 0;
+  lua_pushinteger(L, drive(L, DRIVE_STEP, wait, budget, &errors));
   return 1;
 }
 
@@ -316,7 +356,7 @@ static int l_poll(lua_State *L) {
 ** ended because nothing was left; after Ctrl-C a third value, "interrupted". */
 static int l_run(lua_State *L) {
   lua_Integer errors = 0;
-  int r = drive(L, 1, luaL_optnumber(L, 1, -1.0), &errors);
+  int r = drive(L, DRIVE_RUN, luaL_optnumber(L, 1, -1.0), 0, &errors);
   lua_pushinteger(L, errors);
   lua_pushboolean(L, r > 0);
   if (r >= 0) return 2;
@@ -433,7 +473,8 @@ void fws_lstate_open(lua_State *L, int module_idx) {
   lua_pop(L, 1);
   static const luaL_Reg funcs[] = {{"poll", l_poll}, {"run", l_run}, {"stop", l_stop}, {"spawn", l_spawn},
                                    {"sleep", l_sleep}, {"active", l_active}, {"now", l_now},
-                                   {NULL, NULL}};
+                                   {"pollfd", l_pollfd}, {"events", l_events}, {"timeout", l_timeout},
+                                   {"step", l_step}, {NULL, NULL}};
   lua_pushvalue(L, module_idx);
   luaL_setfuncs(L, funcs, 0);
   lua_pop(L, 1);

@@ -215,6 +215,7 @@ static void do_connect(fws_conn *c, const char *addr) {
   ** us the connect failed; on this one the kernel's TCP state still shows why */
   fws_client_probe_close(c, 0);
   if (lws_get_socket_fd(w) >= 0) c->probe_fd = fcntl(lws_get_socket_fd(w), F_DUPFD_CLOEXEC, 0);
+  fws_pollfd_add(c->loop, lws_get_socket_fd(w));  /* a host loop's descriptor watches it */
   if (c->state == FWS_CONN_CONNECTING) fws_client_arm_timeout(c);
 }
 

@@ -119,6 +119,7 @@ void fws_conn_want_write(fws_conn *c) {
     c->flush_pending = 1;
     c->flush_next = loop->flush;
     loop->flush = c;
+    fws_loop_kick(loop);  /* sent from outside poll/run/step: a host loop must step */
   }
 }
 

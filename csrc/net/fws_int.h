@@ -197,6 +197,9 @@ struct fws_job {
 };
 fws_resolver *fws_resolver_new(struct lws_context *ctx);
 void fws_resolver_detach(fws_resolver *r);   /* loop teardown: never waits for a lookup */
+/* An eventfd written (besides lws_cancel_service) when a lookup finishes; -1: none. */
+void fws_resolver_set_wake(fws_resolver *r, int fd);
+int fws_resolver_has_done(fws_resolver *r);
 fws_job *fws_resolver_submit(fws_resolver *r, fws_conn *c, const char *host, int port);
 void fws_resolver_cancel(fws_resolver *r, fws_job *j);
 /* Finished jobs, oldest first; the caller frees each with free(). */
@@ -320,7 +323,8 @@ struct fws_server {
   int handshake_secs;             /* a new socket's time to send its whole request */
   double ping_interval, ping_timeout;
   int port;
-  unsigned released : 1, closed : 1;
+  unsigned released : 1, closed : 1, tls : 1;
+  struct lws *lwsi;               /* the listening socket, adopted as a raw file (fws_server.c) */
   struct lws_protocols protocols[2];
   char vhname[32];
 };
@@ -369,6 +373,14 @@ struct fws_loop {
   unsigned char *out;             /* LWS_PRE + FWS_WRITE_CHUNK + FWS_OUT_SLACK: frames being written */
   lws_sorted_usec_list_t run_sul;  /* wakes a blocking run() at its deadline */
   struct lws_protocols cli_protocols[2];
+  int vhseq;                      /* names the servers' vhosts */
+  /* the descriptor for foreign loops (fws_pollfd.c), made on demand */
+  int epfd, evfd;                 /* the epoll set, and the eventfd that wakes it; -1: none */
+  int driving;                    /* inside poll, run or step: their end decides about waking */
+  int kicked;                     /* evfd written since the last drain */
+  int left;                       /* the last poll or step stopped on its budget with work left */
+  unsigned pollfd_partial : 1;    /* a socket could not join the set: timeout() is capped */
+  lws_dll2_owner_t *sul_owner;    /* the sorted timer list our suls go on (fws_pollfd.c) */
 };
 
 /* fws_loop.c */
@@ -436,5 +448,21 @@ void fws_server_unlink_peer(fws_conn *c);
 /* fws_timer.c */
 void fws_timer_free_all(fws_loop *loop);
 void fws_timer_deliver(fws_timer *t);
+
+/* fws_server.c: the listener is ours (bound here, polled by lws as a raw file) */
+int fws_server_on_listen(struct lws *wsi);      /* RAW_RX_FILE: accept what waits */
+void fws_server_on_listen_gone(struct lws *wsi); /* WSI_DESTROY of a wsi with no conn */
+void fws_server_on_tls_ctx(void *ssl_ctx);      /* a wss vhost's SSL_CTX, before any use */
+
+/* fws_pollfd.c: one descriptor for a host's loop */
+void fws_pollfd_init(fws_loop *loop);           /* at loop creation: no set yet */
+void fws_pollfd_add(fws_loop *loop, int fd);    /* a socket lws polls; a no-op without a set */
+/* Work, or an earlier deadline, appeared outside poll/run/step: the descriptor becomes readable
+** so that a host waiting on it steps, and asks timeout() again. */
+void fws_loop_kick(fws_loop *loop);
+int fws_loop_ready(fws_loop *loop);             /* work that needs no waiting */
+void fws_pollfd_drain(fws_loop *loop);          /* readiness seen so far is being acted on */
+void fws_pollfd_wait(fws_loop *loop, double seconds);
+void fws_pollfd_free(fws_loop *loop);
 
 #endif

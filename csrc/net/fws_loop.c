@@ -4,10 +4,12 @@
 ** lws_service(ctx, t) blocks for any t >= 0 (until the next lws timer or fd activity), so poll
 ** loops lws_service(ctx, -1) while work happens and run blocks in lws_service(ctx, 0). Events
 ** queued during a blocking pass from a timer (sul) would not end that pass by themselves, so the
-** first event queued during one calls lws_cancel_service().
+** first event queued during one calls lws_cancel_service(). step (for hosts that own the loop) is
+** poll after the loop's descriptor was consumed (fws_pollfd.c).
 */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,9 @@ static void log_emit(int level, const char *line) {
   (void)level;
   if (getenv("FWS_DEBUG")) fputs(line, stderr);
 }
+
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+static void set_log_level(void) { lws_set_log_level(LLL_ERR | LLL_WARN, log_emit); }
 
 double fws_random(fws_loop *loop) {  /* xorshift64*: jitter only, not security */
   uint64_t x = loop->rng;
@@ -76,7 +81,7 @@ fws_loop *fws_loop_new(char *err, size_t errlen) {
     fws_set_err(err, errlen, "out of memory");
     return NULL;
   }
-  lws_set_log_level(LLL_ERR | LLL_WARN, log_emit);
+  pthread_once(&log_once, set_log_level);  /* lws' level is process-wide: loops in threads share it */
   loop->out = malloc(LWS_PRE + FWS_WRITE_CHUNK + FWS_OUT_SLACK);
   if (!loop->out) {
     free(loop);
@@ -118,6 +123,7 @@ fws_loop *fws_loop_new(char *err, size_t errlen) {
     free(loop);
     return NULL;
   }
+  fws_pollfd_init(loop);
   return loop;
 }
 
@@ -142,6 +148,7 @@ static fws_qev *push(fws_loop *loop, fws_conn *c, fws_event_kind kind, size_t ex
   loop->evtail = e;
   c->nevents++;
   fws_loop_wake(loop);
+  fws_loop_kick(loop);  /* an event queued by user code, outside poll/run/step */
   return e;
 }
 
@@ -205,10 +212,12 @@ static void free_event(fws_qev *e) {
   free(e);
 }
 
-/* Delivers the events queued so far; events queued by the callbacks wait for the next round. */
-static int deliver(fws_loop *loop) {
+/* Delivers the events queued so far; events queued by the callbacks wait for the next round.
+** Past the deadline (ms on now_ms' clock, < 0: none; looked at every 8 events) the rest wait too. */
+static int deliver(fws_loop *loop, double deadline) {
   fws_qev *last = loop->evtail;
   int n = 0;
+  unsigned k = 0;
   while (last && loop->evhead) {
     fws_qev *e = loop->evhead;
     int end = e == last;
@@ -229,7 +238,7 @@ static int deliver(fws_loop *loop) {
       fws_conn_maybe_free(c);
     }
     free_event(e);
-    if (end) break;
+    if (end || (deadline >= 0 && !(++k & 7) && now_ms() >= deadline)) break;  /* every 8th: cheap */
   }
   fws_conn_flush(loop);  /* what the callbacks sent */
   return n;
@@ -268,20 +277,55 @@ static void service(fws_loop *loop, int timeout) {
   run_kills(loop);
 }
 
-int fws_loop_poll(fws_loop *loop, double budget_ms) {
-  double t0 = now_ms();
+/* Rounds of events and service passes until a pass does nothing, or the budget is spent (then
+** loop->left says work was left for the next call). The budget is checked between events too: a
+** round's callbacks are most of its time. Events left over are delivered before the sockets are
+** read again, so a backlog cannot grow from call to call. */
+static int pump(fws_loop *loop, double budget_ms) {
+  double deadline = now_ms() + (budget_ms > 0 ? budget_ms : 0);
   int delivered = 0;
-  if (!loop || loop->in_service || loop->freeing) return 0;
+  loop->left = 0;
   for (;;) {
     unsigned long a0 = loop->activity;
-    int work = housekeep(loop), n;
-    delivered += deliver(loop);  /* events queued by user calls between polls */
-    service(loop, -1);
-    n = deliver(loop);
-    delivered += n;
+    int work = housekeep(loop), n = 0;
+    delivered += deliver(loop, deadline);  /* left over, or queued by user calls between polls */
+    if (!loop->evhead) {
+      service(loop, -1);
+      n = deliver(loop, deadline);
+      delivered += n;
+    }
     if (!n && !work && loop->activity == a0 && !loop->evhead) break;
-    if (now_ms() - t0 >= budget_ms) break;
+    if (now_ms() >= deadline) {
+      loop->left = 1;
+      break;
+    }
   }
+  return delivered;
+}
+
+/* The end of poll, run or step: a host waiting on the descriptor hears of what is left. */
+static void drive_end(fws_loop *loop) {
+  loop->driving = 0;
+  if (loop->evfd >= 0 && fws_loop_ready(loop)) fws_loop_kick(loop);
+}
+
+int fws_loop_poll(fws_loop *loop, double budget_ms) {
+  int delivered;
+  if (!loop || loop->in_service || loop->freeing || loop->driving) return 0;
+  loop->driving = 1;
+  delivered = pump(loop, budget_ms);
+  drive_end(loop);
+  return delivered;
+}
+
+int fws_loop_step(fws_loop *loop, double wait, double budget_ms) {
+  int delivered;
+  if (!loop || loop->in_service || loop->freeing || loop->driving) return 0;
+  loop->driving = 1;
+  if (wait > 0 && !fws_loop_ready(loop)) fws_pollfd_wait(loop, wait);
+  fws_pollfd_drain(loop);  /* before the work: what turns ready meanwhile wakes the host again */
+  delivered = pump(loop, budget_ms);
+  drive_end(loop);
   return delivered;
 }
 
@@ -293,13 +337,15 @@ static void run_deadline(lws_sorted_usec_list_t *sul) {
 int fws_loop_run(fws_loop *loop, double seconds) {
   double deadline = seconds >= 0 ? now_ms() + seconds * 1e3 : 0;
   int r = 0;
-  if (!loop || loop->in_service || loop->freeing) return 0;
+  if (!loop || loop->in_service || loop->freeing || loop->driving) return 0;
+  loop->driving = 1;
+  loop->left = 0;
   loop->stop = 0;
   if (seconds >= 0)
     lws_sul_schedule(loop->ctx, 0, &loop->run_sul, run_deadline, (lws_usec_t)(seconds * 1e6));
   for (;;) {
     housekeep(loop);
-    deliver(loop);
+    deliver(loop, -1);
     if (loop->stop || fws_sigint_pending()) break;
     if (!fws_loop_active(loop) && !loop->evhead) {
       r = 1;
@@ -311,10 +357,11 @@ int fws_loop_run(fws_loop *loop, double seconds) {
     loop->woken = 0;
     service(loop, 0);
     loop->blocking = 0;
-    deliver(loop);
+    deliver(loop, -1);
   }
   lws_sul_cancel(&loop->run_sul);
   loop->stop = 0;
+  drive_end(loop);
   return r;
 }
 
@@ -333,6 +380,7 @@ void fws_loop_free(fws_loop *loop) {
   if (!loop || loop->in_service) return;
   loop->freeing = 1;
   for (c = loop->conns; c; c = c->next) c->user_closed = 1;  /* no callback from here on */
+  fws_pollfd_free(loop);
   fws_resolver_detach(loop->res);
   loop->res = NULL;
   fws_timer_free_all(loop);

@@ -47,6 +47,13 @@ int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     case LWS_CALLBACK_RAW_ADOPT:  /* a server's new socket */
       return fws_server_on_adopt(wsi);
 
+    case LWS_CALLBACK_RAW_RX_FILE:  /* a listener (ours, a raw file to lws) has connections */
+      return fws_server_on_listen(wsi);
+
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:  /* a wss server's SSL_CTX is made */
+      fws_server_on_tls_ctx(user);
+      return 0;
+
     case LWS_CALLBACK_RAW_CONNECTED:  /* a client's TCP connect completed */
       if (!is_current(c, wsi)) return 0;
       c->loop->activity++;
@@ -91,7 +98,10 @@ int fws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
       return 0;
 
     case LWS_CALLBACK_WSI_DESTROY:
-      if (!c) return 0;
+      if (!c) {
+        fws_server_on_listen_gone(wsi);
+        return 0;
+      }
       lws_set_opaque_user_data(wsi, NULL);
       if (c->in_connect) c->destroyed_in_connect = 1;
       if (c->wsi == wsi) {

@@ -151,6 +151,18 @@ int fws_sigint_take(void);
 /* Connections, servers and timers alive. */
 size_t fws_loop_active(const fws_loop *loop);
 
+/* Foreign loops (fws_pollfd.c), the cqueues protocol: a host that owns the loop (luv, cqueues, its
+** own epoll) waits until pollfd is readable or timeout seconds have passed, then steps.
+** fws_loop_pollfd: one descriptor (made on first call, owned by the loop) that becomes readable
+** when the loop has work; -1 with errno when it cannot be made. fws_loop_timeout: seconds until
+** the loop must be stepped even if the descriptor stays quiet: 0 when work is ready, < 0 when
+** nothing is scheduled. fws_loop_step: waits up to wait seconds (0: not at all) for work, then does
+** what is ready for at most budget_ms like fws_loop_poll; what is left keeps the descriptor
+** readable. Returns the number of callbacks run. */
+int fws_loop_pollfd(fws_loop *loop);
+double fws_loop_timeout(fws_loop *loop);
+int fws_loop_step(fws_loop *loop, double wait, double budget_ms);
+
 /* Timers, delivered like events (outside lws_service). The handle is valid until the callback
 ** has run or fws_timer_cancel() is called. */
 typedef void (*fws_timer_cb)(fws_timer *t, void *user);

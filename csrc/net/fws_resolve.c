@@ -5,7 +5,8 @@
 ** Worker threads are detached and come and go with the work (at most FWS_RES_THREADS). The
 ** shared state is reference counted so fws_loop_free never waits for a slow lookup: it only
 ** drops its reference and forgets the context. lws_cancel_service() is the one libwebsockets
-** call that is safe from another thread; it wakes the loop to collect the result.
+** call that is safe from another thread; it wakes the loop to collect the result. A host that
+** waits on the loop's descriptor (fws_pollfd.c) is woken through its eventfd as well.
 */
 #define _GNU_SOURCE /* dladdr, RTLD_NODELETE */
 #include <dlfcn.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "net/fws_int.h"
 
@@ -27,6 +29,7 @@ struct fws_resolver {
   int refs;            /* the loop + each running thread */
   int nthreads, idle;
   struct lws_context *ctx;  /* NULL once the loop is gone */
+  int wake_fd;         /* the loop's eventfd, -1: none */
   fws_job *todo, *todo_tail;
   fws_job *done, *done_tail;
   int running;         /* jobs inside getaddrinfo */
@@ -97,6 +100,10 @@ static void *worker(void *arg) {
     else r->done = j;
     r->done_tail = j;
     lws_cancel_service(r->ctx);
+    if (r->wake_fd >= 0) {
+      uint64_t one = 1;
+      if (write(r->wake_fd, &one, sizeof one) < 0) { /* EAGAIN: it is readable anyway */ }
+    }
   }
   r->nthreads--;
   unref_locked(r, &gone);
@@ -130,6 +137,7 @@ fws_resolver *fws_resolver_new(struct lws_context *ctx) {
   }
   r->refs = 1;
   r->ctx = ctx;
+  r->wake_fd = -1;
   return r;
 }
 
@@ -185,6 +193,21 @@ void fws_resolver_cancel(fws_resolver *r, fws_job *j) {
   pthread_mutex_unlock(&r->mu);
 }
 
+void fws_resolver_set_wake(fws_resolver *r, int fd) {
+  pthread_mutex_lock(&r->mu);
+  r->wake_fd = fd;
+  pthread_mutex_unlock(&r->mu);
+}
+
+int fws_resolver_has_done(fws_resolver *r) {
+  int has;
+  if (!r) return 0;
+  pthread_mutex_lock(&r->mu);
+  has = r->done != NULL;
+  pthread_mutex_unlock(&r->mu);
+  return has;
+}
+
 fws_job *fws_resolver_take(fws_resolver *r) {
   fws_job *j;
   pthread_mutex_lock(&r->mu);
@@ -204,6 +227,7 @@ void fws_resolver_detach(fws_resolver *r) {
   if (!r) return;
   pthread_mutex_lock(&r->mu);
   r->ctx = NULL;
+  r->wake_fd = -1;
   todo = r->todo;
   done = r->done;
   r->todo = r->todo_tail = r->done = r->done_tail = NULL;

@@ -2,21 +2,31 @@
 ** fws_server.c: listening vhosts, and the server half of the upgrade (RFC 6455 4.2): the request
 ** read and judged by us, the accept callback, the 101 or the refusal written by us.
 **
-** A listener's sockets are lws raw sockets (listen_accept_role "raw-skt"; lws does the TLS of a
-** wss listener). Each new socket gets a conn at once, in FWS_PH_HTTP, with handshake_timeout (10 s) to
+** The listening socket is ours: bound here and handed to lws as a raw file descriptor, so that
+** lws polls it (and a host loop's descriptor can hold it: fws_pollfd.c; lws keeps the socket of
+** its own listeners private). When it is readable we accept, and lws adopts each new socket as a
+** raw socket on the server's vhost (with lws doing the TLS of a wss listener), as lws' own
+** listener would. Each new socket gets a conn at once, in FWS_PH_HTTP, with handshake_timeout (10 s) to
 ** send its whole request; it counts against max_peers from then on, but is nobody's (no event,
 ** not in fws_loop_active) until the accept callback took it.
 */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "net/fws_int.h"
+
+#define FWS_ACCEPT_BURST 64  /* connections taken per service pass: the rest wait for the next */
 
 static fws_server *server_of(struct lws *wsi) {
   return lws_get_vhost_user(lws_get_vhost(wsi));
@@ -164,6 +174,7 @@ int fws_server_on_adopt(struct lws *wsi) {
   peer->message_us = s->message_us;
   peer->wsi = wsi;
   lws_set_opaque_user_data(wsi, peer);
+  fws_pollfd_add(s->loop, lws_get_socket_fd(wsi));
   peer_name(wsi, peer->peer_addr, sizeof peer->peer_addr);
   peer->snext = s->peers;
   if (peer->snext) peer->snext->sprev = peer;
@@ -255,13 +266,103 @@ int fws_server_on_bytes(fws_conn *c, unsigned char *p, size_t n) {
   return judge_request(c, p + used, n - used);
 }
 
+/* ---- the listener ---- */
+
+/* A bound, listening, non-blocking socket for host:port; -1 with err. NULL or "" host: every
+** address, IPv6 and IPv4 together where the system allows. */
+static int open_listener(const char *host, int port, char *err, size_t errlen) {
+  struct addrinfo hints, *res = NULL, *ai;
+  char ps[8];
+  int fd = -1, rc, e = 0, one = 1;
+  const char *shown = host && *host ? host : "*";
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  snprintf(ps, sizeof ps, "%d", port);
+  if (!host || !*host) hints.ai_family = AF_INET6;  /* [::], with IPV6_V6ONLY off below */
+  rc = getaddrinfo(host && *host ? host : NULL, ps, &hints, &res);
+  if (rc && (!host || !*host)) {  /* no IPv6 here: 0.0.0.0 */
+    hints.ai_family = AF_INET;
+    rc = getaddrinfo(NULL, ps, &hints, &res);
+  }
+  if (rc) {
+    fws_set_err(err, errlen, "cannot listen on %s port %d: %s", shown, port, gai_strerror(rc));
+    return -1;
+  }
+  for (ai = res; ai; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      e = errno;
+      continue;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ai->ai_family == AF_INET6 && (!host || !*host)) {
+      int off = 0;
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    }
+    if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, SOMAXCONN)) break;
+    e = errno;
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) fws_set_err(err, errlen, "cannot listen on %s port %d: %s", shown, port, strerror(e));
+  return fd;
+}
+
+static int bound_port(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &sl)) return -1;
+  if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* The listener is readable: take what waits (a burst at most), each adopted by lws as a raw
+** socket of the server's vhost. Returns -1 to have lws close the listener. */
+int fws_server_on_listen(struct lws *wsi) {
+  fws_server *s = server_of(wsi);
+  int i, lfd = lws_get_socket_fd(wsi);
+  if (!s || s->closed || s->lwsi != wsi) return -1;
+  for (i = 0; i < FWS_ACCEPT_BURST; i++) {
+    lws_sock_file_fd_type fd;
+    int one = 1;
+    fd.sockfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd.sockfd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      break;  /* EAGAIN: none left; EMFILE and the like: they wait in the backlog */
+    }
+    s->loop->activity++;
+    s->loop->after_poll = 1;
+    setsockopt(fd.sockfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* on failure lws closes the socket; fws_server_on_adopt (RAW_ADOPT) makes the peer */
+    lws_adopt_descriptor_vhost(s->vh, LWS_ADOPT_SOCKET | (s->tls ? LWS_ADOPT_ALLOW_SSL : 0), fd,
+                               s->protocols[0].name, NULL);
+    if (s->closed) break;  /* closed from the accept callback */
+  }
+  return 0;
+}
+
+/* lws switches a TLS connection to the vhost whose name (else the first whose port) matches the
+** client's SNI name. Our vhosts all have the port of a vhost with no lws listener, so any server
+** would answer with the first one's certificate: each listener keeps its own. */
+void fws_server_on_tls_ctx(void *ssl_ctx) {
+  if (ssl_ctx) SSL_CTX_set_tlsext_servername_callback((SSL_CTX *)ssl_ctx, NULL);
+}
+
+void fws_server_on_listen_gone(struct lws *wsi) {
+  fws_server *s = server_of(wsi);
+  if (s && s->lwsi == wsi) s->lwsi = NULL;
+}
+
 /* ---- servers ---- */
 
 fws_server *fws_server_listen(fws_loop *loop, const fws_server_opts *o, fws_accept_cb cb,
                               void *user, char *err, size_t errlen) {
   struct lws_context_creation_info info;
+  lws_sock_file_fd_type lfd;
   fws_server *s;
-  static int seq;
   if (!loop || !o || loop->freeing) {
     fws_set_err(err, errlen, "no loop or no options");
     return NULL;
@@ -291,21 +392,24 @@ fws_server *fws_server_listen(fws_loop *loop, const fws_server_opts *o, fws_acce
   s->handshake_secs = o->handshake_timeout > 0 ? (int)(o->handshake_timeout + 0.999) : FWS_HANDSHAKE_SECS;
   s->ping_interval = o->ping_interval;
   s->ping_timeout = o->ping_timeout;
+  s->tls = o->cert_file != NULL;
   s->protocols[0].name = "fws";
   s->protocols[0].callback = fws_lws_callback;
   s->protocols[0].tx_packet_size = FWS_WRITE_CHUNK + FWS_OUT_SLACK;
-  snprintf(s->vhname, sizeof s->vhname, "fws-srv-%d", ++seq);
+  snprintf(s->vhname, sizeof s->vhname, "fws-srv-%d", ++loop->vhseq);
+  lfd.sockfd = open_listener(o->host, o->port, err, errlen);
+  if (lfd.sockfd < 0) {
+    free(s);
+    return NULL;
+  }
+  s->port = bound_port(lfd.sockfd);
+  /* a vhost with no listener of its own: it holds the protocol and a wss server's TLS */
   memset(&info, 0, sizeof info);
   info.vhost_name = s->vhname;
-  info.port = o->port;
-  info.iface = o->host && *o->host ? o->host : NULL;
+  info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
   info.protocols = s->protocols;
   info.retry_and_idle_policy = fws_retry_policy();
   info.user = s;
-  /* every accepted socket is raw: the upgrade is ours (judge_request) */
-  info.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
-  info.listen_accept_role = "raw-skt";
-  info.listen_accept_protocol = "fws";
   if (o->cert_file) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = o->cert_file;
@@ -313,16 +417,27 @@ fws_server *fws_server_listen(fws_loop *loop, const fws_server_opts *o, fws_acce
   }
   s->vh = lws_create_vhost(loop->ctx, &info);
   if (!s->vh) {
-    fws_set_err(err, errlen, "cannot listen on %s port %d%s", info.iface ? info.iface : "*",
-                o->port, o->cert_file ? " (or cannot load cert/key)" : "");
+    fws_set_err(err, errlen, o->cert_file ? "cannot load the certificate or key (cert_file, key_file)"
+                                          : "cannot create the server's vhost");
+    close(lfd.sockfd);
     free(s);
     return NULL;
   }
-  s->port = lws_get_vhost_listen_port(s->vh);
   s->next = loop->servers;
   if (s->next) s->next->prev = s;
   loop->servers = s;
   loop->nservers++;
+  /* lws polls it (a raw file, which lws does not close when adopting it fails) */
+  s->lwsi = lws_adopt_descriptor_vhost(s->vh, LWS_ADOPT_RAW_FILE_DESC, lfd, s->protocols[0].name, NULL);
+  if (!s->lwsi) {
+    close(lfd.sockfd);
+    fws_set_err(err, errlen, "cannot listen on %s port %d: out of memory", o->host ? o->host : "*", o->port);
+    fws_server_close(s);
+    s->released = 1;
+    return NULL;
+  }
+  lws_set_opaque_user_data(s->lwsi, NULL);
+  fws_pollfd_add(loop, lfd.sockfd);
   return s;
 }
 
@@ -373,8 +488,11 @@ void fws_server_close(fws_server *s) {
       fws_conn_kill(c);
     }
   }
-  /* The listener goes now; peers finish their close on their own wsi. lws keeps the vhost
-  ** (and so our protocol table) until its last wsi is gone, so the struct stays until then. */
+  /* The listener goes now (from inside lws_service: on its next pass); peers finish their close
+  ** on their own wsi. lws keeps the vhost (and so our protocol table) until its last wsi is
+  ** gone, so the struct stays until then. */
+  if (s->lwsi)
+    lws_set_timeout(s->lwsi, PENDING_TIMEOUT_USER_OK, s->loop->in_service ? LWS_TO_KILL_ASYNC : LWS_TO_KILL_SYNC);
   lws_vhost_destroy(s->vh);
 }
 

@@ -46,6 +46,7 @@ fws_timer *fws_timer_start(fws_loop *loop, double seconds, fws_timer_cb cb, void
   loop->ntimers++;
   if (seconds < 0) seconds = 0;
   lws_sul_schedule(loop->ctx, 0, &t->sul, timer_fired, (lws_usec_t)(seconds * 1e6));
+  fws_loop_kick(loop);  /* a host waiting on the descriptor asks timeout() again */
   return t;
 }
 
