@@ -74,6 +74,7 @@ describe("AsyncAPI channels live", function()
     { "assemblyai", "v2RealtimeWs" },
     { "elevenlabs-convai", "v1ConvaiConversation" },
     { "elevenlabs-tts", "v1TextToSpeechVoiceIdStreamInput" },
+    { "elevenlabs-tts", "v1TextToSpeechVoiceIdMultiStreamInput" },
     { "deepgram-3.0", "listen.v2" },
   }) do
     it(case[1] .. " " .. case[2] .. ": fernws.mock plays the examples to a fernws client", function()
@@ -92,14 +93,104 @@ describe("AsyncAPI channels live", function()
     end)
   end
 
-  it("elevenlabs-tts multi-stream: its client payloads overlap, so the mock (by id) cannot follow the example", function()
+  it("elevenlabs-tts multi-stream: client payloads that overlap, followed by their bodies", function()
     if not helper.needs_fixtures(pending) then return end
     -- every property of InitialiseContext is optional: the example's sendTextMulti decodes as it
-    -- (spec/asyncapi_examples_spec.lua lists them), and fernws.mock follows examples by message id
+    -- (spec/asyncapi_examples_spec.lua lists them); the mock follows the example by body
     local ch = load("elevenlabs-tts"):channel("v1TextToSpeechVoiceIdMultiStreamInput")
     local m = ch.examples[1].messages[2]
     assert.equal("sendTextMulti", m.id)
     assert.equal("initialiseContext", (ch:decode(ch:encode(m.id, m.body), "client")))
+    local lines = {}
+    local errors = {}
+    local mock = assert(fernws.mock(ch, { port = 0, log = function(l) lines[#lines + 1] = l end,
+                                          on_error = function(msg) errors[#errors + 1] = msg end }))
+    finally(function() mock:close() end)
+    local ex = ch.examples[1]
+    local want = server_ids(ch, ex)
+    assert.equal(3, #want)
+    local got, decode_errors = replay(ch, ex, mock)
+    assert.same(want, got)
+    assert.equal(0, decode_errors)
+    assert.same({}, errors)
+    local said
+    for _, l in ipairs(lines) do
+      said = said or l:find("<- sendTextMulti (decoded as 'initialiseContext')", 1, true)
+    end
+    assert.is_truthy(said, table.concat(lines, "\n"))
+    mock:close()
+  end)
+
+  it("fernws.mock sends the binary server messages of its examples, and those it generates, as binary frames", function()
+    local dir = helper.write_definition({ ["doc.yml"] = [[
+asyncapi: 3.0.0
+info: {title: t, version: '1'}
+channels:
+  tts:
+    address: /tts
+    messages:
+      Text: {$ref: '#/components/messages/Text'}
+      Audio: {$ref: '#/components/messages/Audio'}
+      Done: {$ref: '#/components/messages/Done'}
+    x-fern-examples:
+      - name: speech
+        messages:
+          - {type: send, messageId: Text, value: {text: hi}}
+          - {type: receive, messageId: Audio, value: "RIFF....WAVE"}
+          - {type: receive, messageId: Done, value: {type: Done}}
+  raw:
+    address: /raw
+    messages:
+      Ask: {$ref: '#/components/messages/Text'}
+      Pcm: {$ref: '#/components/messages/Audio'}
+operations:
+  text: {action: send, channel: {$ref: '#/channels/tts'}, messages: [{$ref: '#/channels/tts/messages/Text'}]}
+  audio: {action: receive, channel: {$ref: '#/channels/tts'}, messages: [{$ref: '#/channels/tts/messages/Audio'}]}
+  done: {action: receive, channel: {$ref: '#/channels/tts'}, messages: [{$ref: '#/channels/tts/messages/Done'}]}
+  ask: {action: send, channel: {$ref: '#/channels/raw'}, messages: [{$ref: '#/channels/raw/messages/Ask'}]}
+  pcm: {action: receive, channel: {$ref: '#/channels/raw'}, messages: [{$ref: '#/channels/raw/messages/Pcm'}]}
+components:
+  messages:
+    Text:
+      payload: {type: object, properties: {text: {type: string}}, required: [text]}
+    Audio:
+      contentType: application/octet-stream
+      payload: {type: string, format: binary}
+    Done:
+      payload: {type: object, properties: {type: {const: Done}}}
+]] })
+    finally(function() helper.rmtree(dir) end)
+    -- tts plays its example (Text, then Audio as bytes and Done); raw has none: its answer to Ask
+    -- is generated, and its only server message is binary
+    local api = assert(fernws.load(dir))
+    local tts = api:channel("tts")
+    for _, case in ipairs({
+      { ch = tts, examples = true },
+      { ch = api:channel("raw") },
+    }) do
+      local ch = case.ch
+      local lines = {}
+      local mock = assert(fernws.mock(ch, { port = 0, seed = 1, log = function(l) lines[#lines + 1] = l end }))
+      local conn = assert(ch:connect { url = mock.url })
+      local frames, decode_errors, done = {}, 0, false
+      conn:on("binary", function(bytes) frames[#frames + 1] = bytes end)
+      local audio_id
+      conn:subscribe("*", function(v, info)
+        if ch.messages[info.id].binary then audio_id = info.id else done = true end
+      end)
+      conn:on("error", function(e) if e.kind == "decode" then decode_errors = decode_errors + 1 end end)
+      assert.is_true(run_until(function() return conn.state == "open" end))
+      conn:publish(case.examples and "Text" or "Ask", { text = "hi" })
+      assert.is_true(run_until(function() return #frames > 0 and (done or not case.examples) end), table.concat(lines, "\n"))
+      assert.equal(ch == tts and "Audio" or "Pcm", audio_id)
+      if ch == tts then assert.same({ "RIFF....WAVE" }, frames) end
+      assert.equal(0, decode_errors)
+      local logged
+      for _, l in ipairs(lines) do logged = logged or l:match("%-> %w+ %(binary, %d+ bytes%)$") end
+      assert.is_truthy(logged, table.concat(lines, "\n"))
+      conn:close()
+      mock:close()
+    end
   end)
 
   it("deepgram-3.0 speak.v1: text in, binary audio out by id, the key as `Token` in Authorization", function()
