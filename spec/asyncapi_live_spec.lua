@@ -242,6 +242,24 @@ components:
     srv:close()
   end)
 
+  it("deepgram-3.0 listen.v2: keyterm (string | list of strings) read from one key or from the key repeated", function()
+    if not helper.needs_fixtures(pending) then return end
+    local ch = load("deepgram-3.0"):channel("listen.v2")
+    local srv = assert(ch:serve { host = "127.0.0.1", port = 0 })
+    local seen = {}
+    srv:on("connect", function(_, req) seen[#seen + 1] = { req.target, req.query.keyterm } end)
+    for _, keyterm in ipairs({ "one", { "a", "b", "c" } }) do
+      local conn = assert(ch:connect { url = srv.url, query = { model = "flux-general-en", keyterm = keyterm },
+                                       auth = { token = "k" } })
+      assert.is_true(run_until(function() return conn.state == "open" end))
+      conn:close()
+      assert.is_true(run_until(function() return conn.state == "closed" end))
+    end
+    assert.same({ { "/v2/listen?model=flux-general-en&keyterm=one", "one" },
+                  { "/v2/listen?model=flux-general-en&keyterm=a&keyterm=b&keyterm=c", { "a", "b", "c" } } }, seen)
+    srv:close()
+  end)
+
   it("a key the document puts in the query (httpApiKey in: query) goes in the query, percent-encoded", function()
     local ch = assert(fernws.load(helper.own("asyncapi/chat-2.6.yml"))):channel("roomsRoomLive")
     assert.is_true(ch.auth)
