@@ -292,6 +292,12 @@ module.exports = async function () {
     }
   }
   SDK = tstypes.open(lib.NODE_DIR, sockets);
+  // the judge can fail: a value of a wrong type, a property missing and one too many are seen
+  const results = SDK.socket("listen.v1").responses.find((r) => r.name === "ListenV1Results");
+  const seen = results ? SDK.fit({ type: "Results", duration: "1", start: 0, extra: 1 }, results.type) : [];
+  check("deepgram-3.0: the SDK's types judge values (a wrong type, a missing and an extra property are seen)",
+    ["wrong", "missing", "extra"].every((k) => seen.some((p) => p.kind === k)) &&
+      seen.some((p) => p.path === "duration" && p.kind === "wrong"), seen);
   for (const ch of CHANNELS) {
     const first = await sdkAgainstFernws(ch);
     if (first) await fernwsAgainstSdkServer(ch, first);
