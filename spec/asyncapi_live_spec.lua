@@ -242,6 +242,31 @@ components:
     srv:close()
   end)
 
+  it("deepgram-3.0 speak.v1: fernws.mock's generated answers, SpeakV1Audio among them, arrive as binary frames", function()
+    if not helper.needs_fixtures(pending) then return end
+    local ch = load("deepgram-3.0"):channel("speak.v1")
+    local mock = assert(fernws.mock(ch, { port = 0, seed = 1 }))
+    finally(function() mock:close() end)
+    local conn = assert(ch:connect { url = mock.url, auth = { token = "k" } })
+    local answers, audio, decode_errors = 0, nil, 0
+    conn:subscribe("*", function(v, info)
+      answers = answers + 1
+      if info.id == "SpeakV1Audio" then audio = v end
+    end)
+    conn:on("error", function(e) if e.kind == "decode" then decode_errors = decode_errors + 1 end end)
+    assert.is_true(run_until(function() return conn.state == "open" end))
+    -- each text gets one answer, a server message picked by the seed: the same ones every run
+    for i = 1, 20 do
+      if audio then break end
+      conn:publish("SpeakV1Text", { text = "hi" })
+      assert.is_true(run_until(function() return answers + decode_errors >= i end))
+    end
+    assert.equal("string", type(audio))
+    assert.equal(0, decode_errors)
+    conn:close()
+    mock:close()
+  end)
+
   it("deepgram-3.0 listen.v2: keyterm (string | list of strings) read from one key or from the key repeated", function()
     if not helper.needs_fixtures(pending) then return end
     local ch = load("deepgram-3.0"):channel("listen.v2")
