@@ -9,6 +9,13 @@ local function run_until(cond, seconds)
   return cond()
 end
 
+-- Closes what a test opened and runs the loop until nothing is left, so that the next spec starts
+-- with nothing active.
+local function close_all(...)
+  for _, x in ipairs({ ... }) do x:close() end
+  run_until(function() return fernws.active() == 0 end)
+end
+
 local function load(name)
   return assert(fernws.load(helper.fixtures .. "/asyncapi/" .. name))
 end
@@ -89,7 +96,7 @@ describe("AsyncAPI channels live", function()
         assert.same(want, got)
         assert.equal(wrong, errors)
       end
-      mock:close()
+      close_all(mock)
     end)
   end
 
@@ -118,7 +125,7 @@ describe("AsyncAPI channels live", function()
       said = said or l:find("<- sendTextMulti (decoded as 'initialiseContext')", 1, true)
     end
     assert.is_truthy(said, table.concat(lines, "\n"))
-    mock:close()
+    close_all(mock)
   end)
 
   it("fernws.mock sends the binary server messages of its examples, and those it generates, as binary frames", function()
@@ -188,8 +195,7 @@ components:
       local logged
       for _, l in ipairs(lines) do logged = logged or l:match("%-> %w+ %(binary, %d+ bytes%)$") end
       assert.is_truthy(logged, table.concat(lines, "\n"))
-      conn:close()
-      mock:close()
+      close_all(conn, mock)
     end
   end)
 
@@ -220,8 +226,7 @@ components:
     assert.is_true(run_until(function() return flushed ~= nil end))
     assert.equal("\0\1\2hi", audio)
     assert.equal("Token k", auth)
-    conn:close()
-    srv:close()
+    close_all(conn, srv)
   end)
 
   it("deepgram-3.0 listen.v1: the client's binary media reaches the server's subscriber by id", function()
@@ -238,8 +243,7 @@ components:
     conn:send_binary("\255\254audio")
     assert.is_true(run_until(function() return got ~= nil end))
     assert.same({ "\255\254audio", "ListenV1Media" }, got)
-    conn:close()
-    srv:close()
+    close_all(conn, srv)
   end)
 
   it("deepgram-3.0 speak.v1: fernws.mock's generated answers, SpeakV1Audio among them, arrive as binary frames", function()
@@ -263,8 +267,7 @@ components:
     end
     assert.equal("string", type(audio))
     assert.equal(0, decode_errors)
-    conn:close()
-    mock:close()
+    close_all(conn, mock)
   end)
 
   it("deepgram-3.0 listen.v2: keyterm (string | list of strings) read from one key or from the key repeated", function()
@@ -282,7 +285,7 @@ components:
     end
     assert.same({ { "/v2/listen?model=flux-general-en&keyterm=one", "one" },
                   { "/v2/listen?model=flux-general-en&keyterm=a&keyterm=b&keyterm=c", { "a", "b", "c" } } }, seen)
-    srv:close()
+    close_all(srv)
   end)
 
   it("a key the document puts in the query (httpApiKey in: query) goes in the query, percent-encoded", function()
@@ -295,8 +298,7 @@ components:
     assert.is_true(run_until(function() return conn.state == "open" end))
     assert.equal("/rooms/r1/live?lang=en&key=s%2F3%20k", target)
     assert.is_nil(tostring(conn):find("s%2F3", 1, true))
-    conn:close()
-    srv:close()
+    close_all(conn, srv)
   end)
 
   it("deepgram-2.6 v1Speak: read the way the document says, client and server agree", function()
@@ -311,7 +313,6 @@ components:
     conn:publish("SpeakV1Text", { type = "Speak", text = "hi" })
     assert.is_true(run_until(function() return audio ~= nil end))
     assert.equal("pcm", audio)
-    conn:close()
-    srv:close()
+    close_all(conn, srv)
   end)
 end)
