@@ -9,6 +9,13 @@ local function run_until(cond, seconds)
   return cond()
 end
 
+-- Closes what a test opened and runs the loop until nothing is left, so that the next spec starts
+-- with nothing active.
+local function close_all(...)
+  for _, x in ipairs({ ... }) do x:close() end
+  run_until(function() return fernws.active() == 0 end)
+end
+
 local function load(name)
   return assert(fernws.load(helper.fixtures .. "/asyncapi/" .. name))
 end
@@ -74,6 +81,7 @@ describe("AsyncAPI channels live", function()
     { "assemblyai", "v2RealtimeWs" },
     { "elevenlabs-convai", "v1ConvaiConversation" },
     { "elevenlabs-tts", "v1TextToSpeechVoiceIdStreamInput" },
+    { "elevenlabs-tts", "v1TextToSpeechVoiceIdMultiStreamInput" },
     { "deepgram-3.0", "listen.v2" },
   }) do
     it(case[1] .. " " .. case[2] .. ": fernws.mock plays the examples to a fernws client", function()
@@ -88,18 +96,107 @@ describe("AsyncAPI channels live", function()
         assert.same(want, got)
         assert.equal(wrong, errors)
       end
-      mock:close()
+      close_all(mock)
     end)
   end
 
-  it("elevenlabs-tts multi-stream: its client payloads overlap, so the mock (by id) cannot follow the example", function()
+  it("elevenlabs-tts multi-stream: client payloads that overlap, followed by their bodies", function()
     if not helper.needs_fixtures(pending) then return end
     -- every property of InitialiseContext is optional: the example's sendTextMulti decodes as it
-    -- (spec/asyncapi_examples_spec.lua lists them), and fernws.mock follows examples by message id
+    -- (spec/asyncapi_examples_spec.lua lists them); the mock follows the example by body
     local ch = load("elevenlabs-tts"):channel("v1TextToSpeechVoiceIdMultiStreamInput")
     local m = ch.examples[1].messages[2]
     assert.equal("sendTextMulti", m.id)
     assert.equal("initialiseContext", (ch:decode(ch:encode(m.id, m.body), "client")))
+    local lines = {}
+    local errors = {}
+    local mock = assert(fernws.mock(ch, { port = 0, log = function(l) lines[#lines + 1] = l end,
+                                          on_error = function(msg) errors[#errors + 1] = msg end }))
+    finally(function() mock:close() end)
+    local ex = ch.examples[1]
+    local want = server_ids(ch, ex)
+    assert.equal(3, #want)
+    local got, decode_errors = replay(ch, ex, mock)
+    assert.same(want, got)
+    assert.equal(0, decode_errors)
+    assert.same({}, errors)
+    local said
+    for _, l in ipairs(lines) do
+      said = said or l:find("<- sendTextMulti (decoded as 'initialiseContext')", 1, true)
+    end
+    assert.is_truthy(said, table.concat(lines, "\n"))
+    close_all(mock)
+  end)
+
+  it("fernws.mock sends the binary server messages of its examples, and those it generates, as binary frames", function()
+    local dir = helper.write_definition({ ["doc.yml"] = [[
+asyncapi: 3.0.0
+info: {title: t, version: '1'}
+channels:
+  tts:
+    address: /tts
+    messages:
+      Text: {$ref: '#/components/messages/Text'}
+      Audio: {$ref: '#/components/messages/Audio'}
+      Done: {$ref: '#/components/messages/Done'}
+    x-fern-examples:
+      - name: speech
+        messages:
+          - {type: send, messageId: Text, value: {text: hi}}
+          - {type: receive, messageId: Audio, value: "RIFF....WAVE"}
+          - {type: receive, messageId: Done, value: {type: Done}}
+  raw:
+    address: /raw
+    messages:
+      Ask: {$ref: '#/components/messages/Text'}
+      Pcm: {$ref: '#/components/messages/Audio'}
+operations:
+  text: {action: send, channel: {$ref: '#/channels/tts'}, messages: [{$ref: '#/channels/tts/messages/Text'}]}
+  audio: {action: receive, channel: {$ref: '#/channels/tts'}, messages: [{$ref: '#/channels/tts/messages/Audio'}]}
+  done: {action: receive, channel: {$ref: '#/channels/tts'}, messages: [{$ref: '#/channels/tts/messages/Done'}]}
+  ask: {action: send, channel: {$ref: '#/channels/raw'}, messages: [{$ref: '#/channels/raw/messages/Ask'}]}
+  pcm: {action: receive, channel: {$ref: '#/channels/raw'}, messages: [{$ref: '#/channels/raw/messages/Pcm'}]}
+components:
+  messages:
+    Text:
+      payload: {type: object, properties: {text: {type: string}}, required: [text]}
+    Audio:
+      contentType: application/octet-stream
+      payload: {type: string, format: binary}
+    Done:
+      payload: {type: object, properties: {type: {const: Done}}}
+]] })
+    finally(function() helper.rmtree(dir) end)
+    -- tts plays its example (Text, then Audio as bytes and Done); raw has none: its answer to Ask
+    -- is generated, and its only server message is binary
+    local api = assert(fernws.load(dir))
+    local tts = api:channel("tts")
+    for _, case in ipairs({
+      { ch = tts, examples = true },
+      { ch = api:channel("raw") },
+    }) do
+      local ch = case.ch
+      local lines = {}
+      local mock = assert(fernws.mock(ch, { port = 0, seed = 1, log = function(l) lines[#lines + 1] = l end }))
+      local conn = assert(ch:connect { url = mock.url })
+      local frames, decode_errors, done = {}, 0, false
+      conn:on("binary", function(bytes) frames[#frames + 1] = bytes end)
+      local audio_id
+      conn:subscribe("*", function(v, info)
+        if ch.messages[info.id].binary then audio_id = info.id else done = true end
+      end)
+      conn:on("error", function(e) if e.kind == "decode" then decode_errors = decode_errors + 1 end end)
+      assert.is_true(run_until(function() return conn.state == "open" end))
+      conn:publish(case.examples and "Text" or "Ask", { text = "hi" })
+      assert.is_true(run_until(function() return #frames > 0 and (done or not case.examples) end), table.concat(lines, "\n"))
+      assert.equal(ch == tts and "Audio" or "Pcm", audio_id)
+      if ch == tts then assert.same({ "RIFF....WAVE" }, frames) end
+      assert.equal(0, decode_errors)
+      local logged
+      for _, l in ipairs(lines) do logged = logged or l:match("%-> %w+ %(binary, %d+ bytes%)$") end
+      assert.is_truthy(logged, table.concat(lines, "\n"))
+      close_all(conn, mock)
+    end
   end)
 
   it("deepgram-3.0 speak.v1: text in, binary audio out by id, the key as `Token` in Authorization", function()
@@ -129,8 +226,7 @@ describe("AsyncAPI channels live", function()
     assert.is_true(run_until(function() return flushed ~= nil end))
     assert.equal("\0\1\2hi", audio)
     assert.equal("Token k", auth)
-    conn:close()
-    srv:close()
+    close_all(conn, srv)
   end)
 
   it("deepgram-3.0 listen.v1: the client's binary media reaches the server's subscriber by id", function()
@@ -147,8 +243,49 @@ describe("AsyncAPI channels live", function()
     conn:send_binary("\255\254audio")
     assert.is_true(run_until(function() return got ~= nil end))
     assert.same({ "\255\254audio", "ListenV1Media" }, got)
-    conn:close()
-    srv:close()
+    close_all(conn, srv)
+  end)
+
+  it("deepgram-3.0 speak.v1: fernws.mock's generated answers, SpeakV1Audio among them, arrive as binary frames", function()
+    if not helper.needs_fixtures(pending) then return end
+    local ch = load("deepgram-3.0"):channel("speak.v1")
+    local mock = assert(fernws.mock(ch, { port = 0, seed = 1 }))
+    finally(function() mock:close() end)
+    local conn = assert(ch:connect { url = mock.url, auth = { token = "k" } })
+    local answers, audio, decode_errors = 0, nil, 0
+    conn:subscribe("*", function(v, info)
+      answers = answers + 1
+      if info.id == "SpeakV1Audio" then audio = v end
+    end)
+    conn:on("error", function(e) if e.kind == "decode" then decode_errors = decode_errors + 1 end end)
+    assert.is_true(run_until(function() return conn.state == "open" end))
+    -- each text gets one answer, a server message picked by the seed: the same ones every run
+    for i = 1, 20 do
+      if audio then break end
+      conn:publish("SpeakV1Text", { text = "hi" })
+      assert.is_true(run_until(function() return answers + decode_errors >= i end))
+    end
+    assert.equal("string", type(audio))
+    assert.equal(0, decode_errors)
+    close_all(conn, mock)
+  end)
+
+  it("deepgram-3.0 listen.v2: keyterm (string | list of strings) read from one key or from the key repeated", function()
+    if not helper.needs_fixtures(pending) then return end
+    local ch = load("deepgram-3.0"):channel("listen.v2")
+    local srv = assert(ch:serve { host = "127.0.0.1", port = 0 })
+    local seen = {}
+    srv:on("connect", function(_, req) seen[#seen + 1] = { req.target, req.query.keyterm } end)
+    for _, keyterm in ipairs({ "one", { "a", "b", "c" } }) do
+      local conn = assert(ch:connect { url = srv.url, query = { model = "flux-general-en", keyterm = keyterm },
+                                       auth = { token = "k" } })
+      assert.is_true(run_until(function() return conn.state == "open" end))
+      conn:close()
+      assert.is_true(run_until(function() return conn.state == "closed" end))
+    end
+    assert.same({ { "/v2/listen?model=flux-general-en&keyterm=one", "one" },
+                  { "/v2/listen?model=flux-general-en&keyterm=a&keyterm=b&keyterm=c", { "a", "b", "c" } } }, seen)
+    close_all(srv)
   end)
 
   it("a key the document puts in the query (httpApiKey in: query) goes in the query, percent-encoded", function()
@@ -161,8 +298,7 @@ describe("AsyncAPI channels live", function()
     assert.is_true(run_until(function() return conn.state == "open" end))
     assert.equal("/rooms/r1/live?lang=en&key=s%2F3%20k", target)
     assert.is_nil(tostring(conn):find("s%2F3", 1, true))
-    conn:close()
-    srv:close()
+    close_all(conn, srv)
   end)
 
   it("deepgram-2.6 v1Speak: read the way the document says, client and server agree", function()
@@ -177,7 +313,6 @@ describe("AsyncAPI channels live", function()
     conn:publish("SpeakV1Text", { type = "Speak", text = "hi" })
     assert.is_true(run_until(function() return audio ~= nil end))
     assert.equal("pcm", audio)
-    conn:close()
-    srv:close()
+    close_all(conn, srv)
   end)
 end)

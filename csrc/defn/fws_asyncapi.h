@@ -78,6 +78,11 @@ void fws_aa_component_schemas(fws_aa *a);
 const char *fws_aa_unique_name(fws_aa *a, const char *want);
 /* Whether a schema says binary data (format: binary), through $refs. */
 int fws_aa_is_binary_schema(fws_aa *a, fws_aa_at schema);
+/* Through references and aliases to what a type is. */
+const fws_type *fws_aa_underlying(const fws_type *t);
+/* The object under `body` copied with its property `prop` the literal `value` (the declaration's
+** name kept, for errors); NULL when body is no object. For messages that share one payload. */
+fws_type *fws_aa_narrow(fws_aa *a, const fws_type *body, const char *prop, const char *value, fws_pos pos);
 /* A Fern type string (x-fern-type) */
 fws_type *fws_aa_fern_type(fws_aa *a, const fws_node *n);
 

@@ -686,6 +686,140 @@ static void fern_examples(chan *c, const fws_node *list) {
   }
 }
 
+/* ---- messages that share a payload ---- */
+
+/* Whether `id` ends with `value` (letters compared without case) at a word boundary: the whole id,
+** after a non-alphanumeric, or an upper-case start after a lower-case letter or digit. So
+** "SpeakV1Flush" and "speak_flush" name "Flush"; "SpeakV1Flushed" does not. */
+static int id_names(const char *id, const char *value) {
+  size_t il = strlen(id), vl = strlen(value);
+  if (!vl || vl > il || strcasecmp(id + il - vl, value) != 0) return 0;
+  if (il == vl) return 1;
+  unsigned char before = (unsigned char)id[il - vl - 1], first = (unsigned char)id[il - vl];
+  if (!isalnum(before)) return 1;
+  return (islower(before) || isdigit(before)) && isupper(first);
+}
+
+/* The string enum a property is (through references, aliases and optional), or NULL. */
+static const fws_type *prop_enum(const fws_prop *p) {
+  const fws_type *t = fws_aa_underlying(p->type);
+  if (t && t->kind == FWS_K_OPTIONAL) t = fws_aa_underlying(t->u.elem);
+  return t && t->kind == FWS_K_ENUM ? t : NULL;
+}
+
+static const char *enum_value(const fws_type *en, const char *v) {
+  for (size_t i = 0; v && i < en->u.enumeration.nvalues; i++)
+    if (strcmp(en->u.enumeration.values[i].value, v) == 0) return en->u.enumeration.values[i].value;
+  return NULL;
+}
+
+/* The value of `en` that property `prop` of message k carries: with `examples`, the one all of the
+** message's own examples give it; else the longest value its id names. NULL when neither says. */
+static const char *carried_value(chan *c, size_t k, const char *prop, const fws_type *en, int examples) {
+  const fws_message *m = c->msgs.items[k];
+  const msg_src *src = c->srcs.items[k];
+  if (examples) {
+    const fws_node *ex = fws_node_get(src->node, "examples");
+    const char *said = NULL;
+    int agree = 1;
+    for (size_t i = 0; ex && ex->kind == FWS_NODE_SEQ && i < ex->n; i++) {
+      const char *v = fws_aa_scalar(fws_node_get(fws_node_get(ex->values[i], "payload"), prop));
+      if (!v) continue;
+      if (said && strcmp(said, v) != 0) agree = 0;
+      said = v;
+    }
+    if (agree && enum_value(en, said)) return enum_value(en, said);
+  }
+  const char *best = NULL;
+  for (size_t i = 0; i < en->u.enumeration.nvalues; i++) {
+    const char *v = en->u.enumeration.values[i].value;
+    if (id_names(m->id, v) && (!best || strlen(v) > strlen(best))) best = v;
+  }
+  return best;
+}
+
+/* After narrowing, an example of a message object that several messages share (it was given to each)
+** stays only with the one whose value it carries. */
+static void sort_shared_examples(chan *c, const size_t *group, const char *const *vals, size_t g, const char *prop) {
+  fws_channel *ch = c->ch;
+  size_t keep = 0;
+  for (size_t i = 0; i < ch->nexamples; i++) {
+    const fws_example *e = &ch->examples[i];
+    int drop = 0;
+    if (e->nmessages == 1) {
+      const char *v = fws_aa_scalar(fws_node_get(e->messages[0].body, prop));
+      for (size_t k = 0; k < g && v; k++)
+        if (strcmp(((fws_message *)c->msgs.items[group[k]])->id, e->messages[0].type) == 0) {
+          for (size_t o = 0; o < g && !drop; o++) drop = o != k && strcmp(vals[o], v) == 0;
+        }
+    }
+    if (!drop) ch->examples[keep++] = *e;
+  }
+  ch->nexamples = keep;
+}
+
+/* Messages of one direction that share a payload (Deepgram's SpeakV1Flush, SpeakV1Clear and
+** SpeakV1Close all $ref SpeakV1ControlMessage, whose `type` is the enum Flush|Clear|Close) would
+** all take whatever any of them can carry, and a frame would decode as the first tried. When one
+** string-enum property can say which message is which, each gets the payload with that property
+** narrowed to its own value (a literal, so dispatch tells them apart): the value the message's own
+** examples all give it (when the messages are distinct message objects), else the value its id ends
+** with (SpeakV1Flush: "Flush"). The values must be distinct; otherwise a warning says so. */
+static void tell_apart(chan *c) {
+  fws_aa *a = c->a;
+  fws_loader *ld = a->ld;
+  size_t n = c->msgs.n;
+  unsigned char *done = fws_ld_alloc(ld, n + 1);
+  size_t *group = fws_ld_alloc(ld, (n + 1) * sizeof *group);
+  const char **vals = fws_ld_alloc(ld, (n + 1) * sizeof *vals);
+  for (size_t i = 0; i < n; i++) {
+    const fws_message *mi = c->msgs.items[i];
+    const fws_type *obj = fws_aa_underlying(mi->body);
+    if (done[i] || mi->binary || !obj || obj->kind != FWS_K_OBJECT) continue;
+    size_t g = 0;
+    int shared_node = 1;
+    for (size_t j = i; j < n; j++) {
+      const fws_message *mj = c->msgs.items[j];
+      if (done[j] || mj->binary || mj->origin != mi->origin || fws_aa_underlying(mj->body) != obj) continue;
+      group[g++] = j;
+      done[j] = 1;
+      if (((msg_src *)c->srcs.items[j])->node != ((msg_src *)c->srcs.items[i])->node) shared_node = 0;
+    }
+    if (g < 2) continue;
+    const char *prop = NULL;
+    for (size_t p = 0; p < obj->u.object.nprops && !prop; p++) {
+      const fws_type *en = prop_enum(&obj->u.object.props[p]);
+      if (!en) continue;
+      for (int examples = !shared_node; examples >= 0 && !prop; examples--) {
+        int ok = 1;
+        for (size_t k = 0; k < g && ok; k++) {
+          vals[k] = carried_value(c, group[k], obj->u.object.props[p].name, en, examples);
+          ok = vals[k] != NULL;
+          for (size_t o = 0; o < k && ok; o++) ok = strcmp(vals[o], vals[k]) != 0;
+        }
+        if (ok) prop = obj->u.object.props[p].name;
+      }
+    }
+    if (!prop) {
+      char ids[512];
+      size_t o = 0;
+      for (size_t k = 0; k < g && o < sizeof ids; k++)
+        o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%s", k ? ", " : "",
+                              ((fws_message *)c->msgs.items[group[k]])->id);
+      fws_ld_warn(ld, mi->pos,
+                  "channel %s: messages %s share one payload and no enum property says which is which (by their "
+                  "examples or ids): a frame decodes as the first of them it fits",
+                  c->ch->name, ids);
+      continue;
+    }
+    for (size_t k = 0; k < g; k++) {
+      fws_message *m = c->msgs.items[group[k]];
+      m->body = fws_aa_narrow(a, m->body, prop, vals[k], m->pos);
+    }
+    if (shared_node) sort_shared_examples(c, group, vals, g, prop);
+  }
+}
+
 /* ---- the channel ---- */
 
 static const char *const channel_keys2[] = {"description", "subscribe", "publish", "parameters", "bindings", "servers",
@@ -769,6 +903,7 @@ static void read_channel(fws_aa *a, const fws_node *key, fws_aa_at at, const fws
   } else {
     v3_operations(&c, ops);
   }
+  tell_apart(&c);
   ch->nmessages = c.msgs.n;
   ch->messages = fws_ld_alloc(ld, (c.msgs.n ? c.msgs.n : 1) * sizeof *ch->messages);
   for (size_t i = 0; i < c.msgs.n; i++) ch->messages[i] = *(fws_message *)c.msgs.items[i];

@@ -113,7 +113,7 @@ static void finish_object(fws_aa *a, fws_type *t) {
 }
 
 /* Through references and aliases to what a type is (the declaration may still be being built). */
-static const fws_type *underlying(const fws_type *t) {
+const fws_type *fws_aa_underlying(const fws_type *t) {
   for (int i = 0; t && i < 100; i++) {
     if (t->kind == FWS_K_REF) t = t->u.ref.target;
     else if (t->kind == FWS_K_ALIAS) t = t->u.alias.target;
@@ -433,7 +433,7 @@ static fws_type *merge_all_of(fws_aa *a, fws_aa_at at, const fws_node *list, con
       m = object_of(a, at, hint);
       mpos = n->pos;
     }
-    const fws_type *d = underlying(m);
+    const fws_type *d = fws_aa_underlying(m);
     if (d && d->resolving) {
       fws_ld_error(a->ld, mpos, "allOf: a member refers back to the schema being merged (%s)",
                    d->short_name ? d->short_name : "?");
@@ -496,8 +496,8 @@ static const fws_prop *find_prop(const fws_type *obj, const char *name) {
 }
 
 static int literal_prop(const fws_prop *p) {
-  const fws_type *t = p ? underlying(p->type) : NULL;
-  if (t && t->kind == FWS_K_OPTIONAL) t = underlying(t->u.elem);
+  const fws_type *t = p ? fws_aa_underlying(p->type) : NULL;
+  if (t && t->kind == FWS_K_OPTIONAL) t = fws_aa_underlying(t->u.elem);
   return t && t->kind == FWS_K_LITERAL;
 }
 
@@ -530,6 +530,12 @@ static fws_type *narrowed(fws_aa *a, const fws_type *obj, const fws_type *decl, 
   return t;
 }
 
+fws_type *fws_aa_narrow(fws_aa *a, const fws_type *body, const char *prop, const char *value, fws_pos pos) {
+  const fws_type *obj = fws_aa_underlying(body);
+  if (!obj || obj->kind != FWS_K_OBJECT) return NULL;
+  return narrowed(a, obj, obj, prop, value, pos);
+}
+
 static fws_type *union_of(fws_aa *a, fws_aa_at at, const fws_node *list, const char *hint) {
   const fws_node *n = at.node;
   static const char *const own[] = {"properties", "required", "additionalProperties", NULL};
@@ -555,7 +561,7 @@ static fws_type *union_of(fws_aa *a, fws_aa_at at, const fws_node *list, const c
       m->docs = fws_aa_scalar(fws_node_get(mn, "description"));
       m->display_name = fws_aa_scalar(fws_node_get(mn, "title"));
     }
-    const fws_type *d = underlying(m->type);
+    const fws_type *d = fws_aa_underlying(m->type);
     if (base && d && d->kind == FWS_K_OBJECT && !d->resolving) {
       /* properties beside oneOf apply to every member: merged as an allOf of the two */
       fws_type *merged = new_type(a, FWS_K_OBJECT, mn->pos);

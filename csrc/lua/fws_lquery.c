@@ -318,15 +318,28 @@ static int scalar_op(const fws_ct *t) {
 static int place(qread *q, int tab, int key, const fws_ct *t, const char *rest, int multi, int depth);
 static int place_in_list(qread *q, int tab, int key, const fws_ct *elem, const char *rest, int depth);
 
-/* place, where an untyped value given twice becomes a list (the text at the top, popped). */
+/* The list (or set) member of an undiscriminated union, if it has one. */
+static const fws_ct *list_member(const fws_ct *t) {
+  t = strip(t);
+  for (uint32_t i = 0; t && t->op == FWS_OP_UUNION && i < t->u.uu.n; i++) {
+    const fws_ct *m = strip(t->u.uu.choices[i].type);
+    if (m && (m->op == FWS_OP_LIST || m->op == FWS_OP_SET)) return m;
+  }
+  return NULL;
+}
+
+/* place, where a value given twice becomes a list when it is untyped or its type is a union with
+** a list member (Deepgram's keyterm, string | list<string>: the SDK repeats the key for a list). */
 static int place_untyped_repeats(qread *q, int tab, int key, const fws_ct *t, const char *rest, int depth) {
   lua_State *L = q->L;
   int text = lua_gettop(L);
   lua_pushvalue(L, text);
   int rc = place(q, tab, key, t, rest, 0, depth);
-  if (rc == Q_TWICE && (!strip(t) || strip(t)->op == FWS_OP_UNKNOWN)) {
+  const fws_ct *lm = *rest ? NULL : list_member(t);
+  if (rc == Q_TWICE && (!strip(t) || strip(t)->op == FWS_OP_UNKNOWN || lm)) {
+    q->why[0] = '\0';
     lua_pushvalue(L, text);
-    rc = place_in_list(q, tab, key, NULL, rest, depth);
+    rc = place_in_list(q, tab, key, lm ? lm->u.elem : NULL, rest, depth);
   }
   lua_settop(L, text - 1);
   return rc;

@@ -4,8 +4,10 @@
 -- of the environment's URL before the channel's: /v1/speak, /v0/evi/chat), or under opts.base.
 -- Each example is a script of client and server messages. When a peer connects, the server
 -- messages an example opens with are sent; when a client message arrives that is the next one an
--- example expects (by message id, preferring an example whose body is equal), the server messages
--- that follow it are sent. A client message that no example has at all is answered with a
+-- example expects, the server messages that follow it are sent: an example message matches by its
+-- body (whatever id the frame decodes as: payloads that overlap, as ElevenLabs' multi-stream ones
+-- do, decode as the first message they fit) and otherwise by its id. Server messages that the
+-- definition marks binary go out as binary frames. A client message that no example has at all is answered with a
 -- server message generated from the definition's types (fernws.sample; opts.seed makes it
 -- repeatable), and the log says so. A message the examples know but do not expect at that point is
 -- logged and reported to opts.on_error; the connection stays up. Refused handshakes are logged with
@@ -83,8 +85,10 @@ function mock.redact(channel, id, value)
   return out
 end
 
--- The text a log shows for a message: its JSON with credentials redacted.
+-- The text a log shows for a message: its JSON with credentials redacted; a binary one, its size.
 local function shown(channel, id, value)
+  local m = channel.messages[id]
+  if m and m.binary and type(value) == "string" then return string.format("(binary, %d bytes)", #value) end
   local v = mock.redact(channel, id, value)
   local ok, text = pcall(channel.encode, channel, id, v)
   if ok then return text end
@@ -118,11 +122,14 @@ end
 local function prepare(channel, example)
   local script = {}
   for i, m in ipairs(example.messages) do
-    local ok, text = pcall(channel.encode, channel, m.id, m.body)
-    local value = m.body
-    if ok then
-      local _, v = channel:decode(text, m.origin)
-      if v ~= nil then value = v end
+    local value, ok = m.body, type(m.body) == "string"
+    if not channel.messages[m.id].binary then
+      local text
+      ok, text = pcall(channel.encode, channel, m.id, m.body)
+      if ok then
+        local id, v = channel:decode(text, m.origin)
+        if id ~= nil then value = v end
+      end
     end
     script[i] = { id = m.id, origin = m.origin, body = value, fits = ok, line = m.line }
   end
@@ -167,6 +174,18 @@ local function start(channel, opts)
   local peers = setmetatable({}, { __mode = "k" })
 
   local function send(peer, m)
+    if channel.messages[m.id].binary then
+      -- bytes go as they are; an example that wrote something else sends its JSON text as the bytes
+      local bytes = m.body
+      if type(bytes) ~= "string" then
+        bytes = cjson.encode(bytes)
+        log(string.format("mock %s: example message '%s' (line %d) is binary but not a string: its JSON sent as bytes",
+          name, m.id, m.line or 0))
+      end
+      peer:send_binary(bytes)
+      log(string.format("mock %s -> %s (binary, %d bytes)", name, m.id, #bytes))
+      return
+    end
     local ok, e = pcall(peer.publish, peer, m.id, m.body)
     if not ok then
       -- a wrong example still says what the API sends: written as it is, and said so
@@ -231,22 +250,26 @@ local function start(channel, opts)
   srv:subscribe("*", function(value, info, peer)
     local st = peers[peer]
     if not st then return end
-    log(string.format("mock %s <- %s %s", name, info.id, shown(channel, info.id, value)))
-    if not answered[info.id] then
+    -- the example messages expected next that this one is: by body (whatever id it decoded as),
+    -- else by id
+    local by_id, by_body = {}, {}
+    for _, s in ipairs(st.candidates) do
+      local m = s.messages[st.pos[s]]
+      if m and m.origin == "client" then
+        if equal(m.body, value, 0) then by_body[#by_body + 1] = s end
+        if m.id == info.id then by_id[#by_id + 1] = s end
+      end
+    end
+    local keep = #by_body > 0 and by_body or by_id
+    local as = #by_body > 0 and by_body[1].messages[st.pos[by_body[1]]].id or info.id
+    log(string.format("mock %s <- %s%s %s", name, as, as ~= info.id and (" (decoded as '" .. info.id .. "')") or "",
+      shown(channel, info.id, value)))
+    if #keep == 0 and not answered[info.id] then
       -- the auth-message is the client's credential, not a question: no example, no answer
       local am = channel.auth_message
       if not (am and am.id == info.id) then generated(peer, info.id) end
       return
     end
-    local by_id, by_body = {}, {}
-    for _, s in ipairs(st.candidates) do
-      local m = s.messages[st.pos[s]]
-      if m and m.origin == "client" and m.id == info.id then
-        by_id[#by_id + 1] = s
-        if equal(m.body, value, 0) then by_body[#by_body + 1] = s end
-      end
-    end
-    local keep = #by_body > 0 and by_body or by_id
     if #keep == 0 then
       local expected = {}
       for _, s in ipairs(st.candidates) do

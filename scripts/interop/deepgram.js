@@ -92,7 +92,8 @@ async function sdkAgainstFernws() {
       ["close", () => socket.sendClose({ type: "Close" })],
     ];
     // the server kinds arrive on open; wait for them before the Close message
-    await until(() => delivered.length + errors.length >= peer.all((e) => e.event === "sent").length && delivered.length > 0);
+    await peer.wait((e) => e.event === "sent_all");
+    await until(() => delivered.length + errors.length >= peer.all((e) => e.event === "sent").length);
     for (const [, send] of sends) send();
     await until(() => peer.all((e) => e.event === "message" || e.event === "error").length >= sends.length);
     const got = peer.all((e) => e.event === "message");

@@ -92,6 +92,7 @@ async function sdkAgainstFernws() {
     });
 
     // every server kind fernws sent: delivered by the SDK, accepted by its schema
+    await peer.wait((e) => e.event === "sent_all");
     const sent = peer.all((e) => e.event === "sent");
     for (const u of peer.all((e) => e.event === "unsendable")) check(`hume fernws -> SDK: ${u.kind} generated`, false, u.why);
     await until(() => delivered.length + errors.length >= sent.length);
