@@ -4,5 +4,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 sh scripts/build.sh release >/dev/null
+rounds=${1:-} ms=${2:-}
+set -- build  # sh passes the caller's arguments to a sourced file
 . scripts/env.sh build
-exec lua5.4 bench/codec/bench_codec.lua "$@"
+exec lua5.4 bench/codec/bench_codec.lua $rounds $ms
