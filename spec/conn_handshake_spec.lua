@@ -73,6 +73,20 @@ describe("connect: the handshake the server sees", function()
       assert.equal("", ev.query)
     end)
 
+    it("a base URL with a query (a key typed in by hand): the path goes before it, the query stays", function()
+      if not helper.needs_fixtures(pending) then return end
+      local ev, conn = seen_by(peer, ch, { url = peer.url .. "/v1/?api_key=K-1&x=y", path = { session_id = "s1" },
+                                           query = { temperature = 3 } })
+      assert.equal("/v1/realtime/s1", ev.path)
+      assert.equal("api_key=K-1&x=y&temperature=3", ev.query)
+      assert.equal(peer.url .. "/v1/realtime/s1", conn.url)
+      -- a base that is no URL: the error shows it without its query
+      local ok, err = pcall(ch.connect, ch, { url = "wss//h/?api_key=K-secret", path = { session_id = "s1" } })
+      assert.is_false(ok)
+      assert.matches("'wss//h/%.%.%.' is not an http%(s%) or ws%(s%) URL", err)
+      assert.is_nil(err:find("K-secret", 1, true))
+    end)
+
     it("raises on a missing or mistyped path parameter, a mistyped or unknown query parameter", function()
       if not helper.needs_fixtures(pending) then return end
       assert.error_matches(function() ch:connect{ url = peer.url } end, "path parameter 'session_id' is required")

@@ -40,18 +40,23 @@ const char *fws_environment_base(const fws_api *api, const fws_environment *env,
 size_t fws_join_url(const char *base, const char *path, char *out, size_t size, char *err, size_t errlen) {
   const char *scheme;
   const char *rest;
+  /* a base may carry a query (a key typed in by hand): the path goes before it, and an error
+  ** shows the base without it */
+  size_t bl = strcspn(base, "?");
+  const char *query = base + bl;
   if (strncasecmp(base, "https://", 8) == 0) scheme = "wss://", rest = base + 8;
   else if (strncasecmp(base, "http://", 7) == 0) scheme = "ws://", rest = base + 7;
   else if (strncasecmp(base, "wss://", 6) == 0) scheme = "wss://", rest = base + 6;
   else if (strncasecmp(base, "ws://", 5) == 0) scheme = "ws://", rest = base + 5;
   else {
-    snprintf(err, errlen, "'%s' is not an http(s) or ws(s) URL", base);
+    snprintf(err, errlen, "'%.*s%s' is not an http(s) or ws(s) URL", (int)(bl < 200 ? bl : 200), base,
+             bl > 200 || *query ? "..." : "");
     return 0;
   }
-  size_t rl = strlen(rest);
+  size_t rl = (size_t)(query - rest);
   while (rl && rest[rl - 1] == '/') rl--;
   while (*path == '/') path++;
-  int n = snprintf(out, size, "%s%.*s/%s", scheme, (int)rl, rest, path);
+  int n = snprintf(out, size, "%s%.*s/%s%s", scheme, (int)rl, rest, path, query);
   if (n < 0 || (size_t)n >= size) {
     snprintf(err, errlen, "the URL is too long");
     return 0;

@@ -537,6 +537,16 @@ int fws_lconn_connect(lua_State *L) {
   lua_getfield(L, req, "subprotocol_secret");
   o.subprotocol_secret = lua_toboolean(L, -1);
   lua_pop(L, 1);
+  lua_getfield(L, req, "secrets");
+  size_t ns = lua_rawlen(L, -1);
+  const char **secrets = lua_newuserdatauv(L, (ns ? ns : 1) * sizeof *secrets, 0);
+  for (size_t i = 0; i < ns; i++) {
+    lua_rawgeti(L, -2, (lua_Integer)i + 1);
+    secrets[i] = lua_tostring(L, -1);
+    lua_pop(L, 1);  /* the strings stay alive in req.secrets */
+  }
+  o.secrets = secrets;
+  o.nsecrets = ns;
   read_redirects(L, 2, &o);
   lua_getfield(L, req, "headers");
   size_t nh = lua_rawlen(L, -1);

@@ -216,6 +216,16 @@ static void declared_headers(lua_State *L, fws_lapi *a, int opts, int req, const
   }
 }
 
+/* req.secrets[#+1] = the string at idx: a credential the net layer masks out of what the server
+** says back (a server may echo it in a refusal). */
+static void add_secret(lua_State *L, int req, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_getfield(L, req, "secrets");
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pop(L, 1);
+}
+
 /* A credential: opts.auth as a string, or opts.auth[k] for each candidate key, or $env. */
 static int credential(lua_State *L, int opts, const char *const *keys, const char *env) {
   int t = lua_getfield(L, opts, "auth");
@@ -251,6 +261,7 @@ static int apply_scheme(lua_State *L, fws_lapi *a, int opts, int req, const fws_
     size_t ul, pl;
     const char *u = lua_tolstring(L, -2, &ul), *p = lua_tolstring(L, -1, &pl);
     if (memchr(u, ':', ul)) luaL_error(L, "auth: a basic-auth username cannot contain ':'");
+    add_secret(L, req, -1);
     /* base64 of user:pass */
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t n = ul + 1 + pl;
@@ -275,6 +286,7 @@ static int apply_scheme(lua_State *L, fws_lapi *a, int opts, int req, const fws_
   }
   const char *keys[] = {"token", "value", s->sdk_name ? s->sdk_name : "token", NULL};
   if (!credential(L, opts, keys, s->env)) return 0;
+  add_secret(L, req, -1);
   if (s->kind == FWS_AUTH_HEADER && si != (size_t)-1 && a->schema->scheme_types[si]) {
     char what[160];
     snprintf(what, sizeof what, "auth (%s)", s->name);
@@ -292,6 +304,7 @@ static int apply_scheme(lua_State *L, fws_lapi *a, int opts, int req, const fws_
     push_encoded(L, s->query, strlen(s->query));
     lua_pushliteral(L, "=");
     push_encoded(L, v, vl);
+    add_secret(L, req, -1);  /* as sent, percent-encoded */
     lua_concat(L, 5);
     lua_setfield(L, req, "url");
     lua_pop(L, 1);
@@ -486,6 +499,20 @@ void fws_lhandshake_build(lua_State *L, fws_lchannel *c, int opts) {
   int req = lua_gettop(L);
   lua_newtable(L);
   lua_setfield(L, req, "headers");
+  lua_newtable(L);
+  lua_setfield(L, req, "secrets");
+  /* whatever opts.auth holds is a credential, wherever it goes (a header, the query, a message) */
+  int t = lua_getfield(L, opts, "auth");
+  if (t == LUA_TSTRING) {
+    add_secret(L, req, -1);
+  } else if (t == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -1) == LUA_TSTRING) add_secret(L, req, -1);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
 
   /* the base: url = ... in place of the environment's */
   char err[512];

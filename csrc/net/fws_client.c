@@ -34,6 +34,7 @@ void fws_client_cfg_free(fws_client_cfg *cfg) {
   free(cfg->hostport);
   free(cfg->subprotocol);
   free(cfg->ca_file);
+  fws_scrub_free(cfg);
   free(cfg);
 }
 
@@ -107,6 +108,7 @@ static fws_client_cfg *make_cfg(const fws_conn_opts *o, char *err, size_t errlen
   if (oom) goto nomem;
   if (!(cfg->hostport = fws_url_hostport(&cfg->url))) goto nomem;
   cfg->subprotocol_secret = o->subprotocol_secret;
+  if (fws_scrub_collect(cfg, o)) goto nomem;
   cfg->follow_redirects = o->follow_redirects > 0 ? o->follow_redirects : 0;
   cfg->cross_origin = o->cross_origin;
   cfg->insecure = o->insecure;
@@ -517,8 +519,9 @@ void fws_client_on_connected(fws_conn *c, struct lws *wsi) {
 
 /* ---- the answer ---- */
 
-/* A refused upgrade's body: printable characters, runs of white space as one, cut short. */
-static void add_body(fws_conn *c, const unsigned char *in, size_t len) {
+/* A refused upgrade's body: printable characters, runs of white space as one, cut short, without
+** the credentials it may echo. last: the rest of it will not be read. */
+static void add_body(fws_conn *c, const unsigned char *in, size_t len, int last) {
   char buf[FWS_DETAIL_MAX];
   size_t n = c->fail_detail_len, i;
   if (n) memcpy(buf, c->fail_detail, n);
@@ -531,7 +534,7 @@ static void add_body(fws_conn *c, const unsigned char *in, size_t len) {
     }
   }
   while (n && buf[n - 1] == ' ') n--;
-  set_detail(c, buf, n);
+  set_detail(c, buf, fws_scrub(c->cfg, buf, n, last && c->body_cut));
 }
 
 /* The whole head of the answer is in c->head: open, follow, or fail. rest: what came after it. */
@@ -553,6 +556,7 @@ static int judge_answer(fws_conn *c, unsigned char *rest, size_t nrest) {
     const char *cl = fws_http_get(h, "Content-Length");
     c->fail_kind = FWS_ERR_HANDSHAKE;
     c->body_want = cl ? (size_t)strtoul(cl, NULL, 10) : FWS_DETAIL_MAX;
+    c->body_cut = !cl || c->body_want > FWS_DETAIL_MAX;
     if (c->body_want > FWS_DETAIL_MAX) c->body_want = FWS_DETAIL_MAX;
     c->phase = FWS_PH_BODY;
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, FWS_BODY_WAIT_SECS);
@@ -578,9 +582,14 @@ static int judge_answer(fws_conn *c, unsigned char *rest, size_t nrest) {
   free(c->subprotocol);
   c->subprotocol = NULL;
   if (v) {
-    if (!sp || strchr(v, ',') || fws_http_count(h, "Sec-WebSocket-Protocol") != 1 || !fws_http_listed(sp, v))
-      return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: subprotocol mismatch: offered %s, the server answered %.100s",
-                     !sp ? "none" : cfg->subprotocol_secret ? "(a key)" : sp, v);
+    if (!sp || strchr(v, ',') || fws_http_count(h, "Sec-WebSocket-Protocol") != 1 || !fws_http_listed(sp, v)) {
+      char shown[101];
+      size_t n = strlen(v) < 100 ? strlen(v) : 100;
+      memcpy(shown, v, n);
+      shown[fws_scrub(cfg, shown, n, n < strlen(v))] = '\0';
+      return hs_fail(c, FWS_ERR_HANDSHAKE, "handshake failed: subprotocol mismatch: offered %s, the server answered %s",
+                     !sp ? "none" : cfg->subprotocol_secret ? "(a key)" : sp, shown);
+    }
     if (!(c->subprotocol = strdup(v))) return hs_fail(c, FWS_ERR_NETWORK, "out of memory");
   }
   c->http_status = 0;
@@ -594,7 +603,7 @@ int fws_client_on_bytes(fws_conn *c, unsigned char *p, size_t n) {
   char err[160];
   if (c->phase == FWS_PH_BODY) {
     size_t take = n < c->body_want ? n : c->body_want;
-    add_body(c, p, take);
+    add_body(c, p, take, take == c->body_want);
     c->body_want -= take;
     if (!c->body_want) {
       c->phase = FWS_PH_DONE;

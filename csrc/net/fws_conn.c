@@ -455,6 +455,7 @@ int fws_conn_on_control(fws_conn *c, int op, const unsigned char *p, size_t n) {
   if (n > 2 && (c->peer_reason = malloc(n - 2))) {
     memcpy(c->peer_reason, p + 2, n - 2);
     c->peer_reason_len = n - 2;
+    if (c->cfg) c->peer_reason_len = fws_scrub(c->cfg, c->peer_reason, c->peer_reason_len, 0);
   }
   c->phase = FWS_PH_DONE;
   c->pong_due = 0;

@@ -220,6 +220,8 @@ struct fws_client_cfg {
   double ping_interval, ping_timeout;
   size_t queue_limit;
   fws_reconnect rc;
+  char **secrets;      /* credentials the request carries, masked out of the server's words */
+  size_t nsecrets;
 };
 
 /* Where a connection stands on its socket (state says where it stands for the user). */
@@ -269,6 +271,7 @@ struct fws_conn {
   char *fail_detail;              /* the server's words for it (FWS_EV_ERROR detail), or NULL */
   size_t fail_detail_len;
   size_t body_want;               /* FWS_PH_BODY: bytes of the refusal's body still wanted */
+  int body_cut;                   /* ... and the body is longer than what is kept of it */
   char *subprotocol;              /* negotiated */
   fws_http_head *head;            /* the upgrade request or answer being read */
   char key[25];                   /* client: the Sec-WebSocket-Key sent */
@@ -438,6 +441,13 @@ void fws_client_arm_retry(fws_conn *c, double seconds);
 void fws_client_ended(fws_conn *c, const char *err, int status, int code, const char *reason,
                       size_t reason_len, int peer_normal);
 void fws_client_cfg_free(fws_client_cfg *cfg);
+
+/* fws_scrub.c: credentials out of the server's words */
+int fws_scrub_collect(fws_client_cfg *cfg, const fws_conn_opts *o);
+void fws_scrub_free(fws_client_cfg *cfg);
+/* Masks each credential in s[0..n) in place; cut: s was cut short (a credential's start at its end
+** is masked too). Returns the new length (never more than n). */
+size_t fws_scrub(const fws_client_cfg *cfg, char *s, size_t n, int cut);
 
 /* fws_server.c */
 int fws_server_on_adopt(struct lws *wsi);

@@ -101,6 +101,11 @@ typedef struct fws_conn_opts {
   size_t nheaders;
   const char *subprotocol;      /* Sec-WebSocket-Protocol value, sent as is ("a, b" offers two) */
   int subprotocol_secret;       /* 1: it carries a credential (never sent to another origin) */
+  const char *const *secrets;   /* credentials the request carries: masked out of whatever the
+                                ** server says back (a refused upgrade's body, a close reason);
+                                ** values of headers and query parameters named like credentials
+                                ** ("Authorization", "api_key") are masked anyway */
+  size_t nsecrets;
   int follow_redirects;         /* redirects followed per attempt; 0: a 3xx is an FWS_ERR_REDIRECT */
   int cross_origin;             /* 1: follow redirects to another origin too, without the extra
                                 ** headers and without a secret subprotocol; never wss -> ws */
