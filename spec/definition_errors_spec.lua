@@ -994,6 +994,16 @@ describe("hostile input: an error, never a crash or a hang", function()
     end
   end)
 
+  it("a file over 64 MiB is refused, not read whole", function()
+    local dir = helper.write_definition({ ["ok.yml"] = "types:\n  A: string\n" })
+    local target = dir .. "/big.yml"
+    assert(os.execute("truncate -s 65M '" .. target .. "'"))  -- sparse: no disk used
+    local api, msg = fernws.load(dir)
+    helper.rmtree(dir)
+    assert.is_nil(api)
+    assert.equal(target .. ": the file is larger than the limit of 67108864 bytes", msg)
+  end)
+
   it("a symbolic link loop is skipped with a warning", function()
     local dir = helper.write_definition({ ["a/x.yml"] = "types:\n  A: string\n" })
     os.execute("ln -s .. '" .. dir .. "/a/up' && ln -s ../a '" .. dir .. "/a/self'")

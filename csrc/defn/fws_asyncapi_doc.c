@@ -4,7 +4,6 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <ctype.h>
 #include <dirent.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,50 +92,6 @@ const char *fws_aa_key_in(const fws_node *parent, const fws_node *child) {
   return NULL;
 }
 
-/* ---- files ---- */
-
-static char *read_all(fws_loader *ld, const char *path, size_t *len, fws_pos pos, const char *shown) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fws_ld_error(ld, pos, "cannot open %s: %s", shown, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 65536, n = 0;
-  char *buf = malloc(cap);
-  if (!buf) {
-    fclose(f);
-    longjmp(ld->oom, 1);
-  }
-  while (buf) {
-    if (n == cap) {
-      if (cap >= ld->opts.max_file_size) {
-        fws_ld_error(ld, pos, "%s is larger than the limit of %zu bytes", shown, ld->opts.max_file_size);
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      char *nb = realloc(buf, cap * 2);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        longjmp(ld->oom, 1);
-      }
-      buf = nb;
-      cap *= 2;
-    }
-    size_t r = fread(buf + n, 1, cap - n, f);
-    n += r;
-    if (r == 0) break;
-  }
-  if (buf && ferror(f)) {
-    fws_ld_error(ld, pos, "cannot read %s: %s", shown, strerror(errno));
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *len = n;
-  return buf;
-}
 
 /* A top-level `asyncapi` key: a line that starts with it (YAML), or "asyncapi" followed by ':' in
 ** a document that starts with '{' (JSON). The parse confirms it. */
@@ -227,7 +182,7 @@ static fws_aa_doc *open_doc(fws_aa *a, const char *path, fws_pos from, const cha
     return NULL;
   }
   size_t len;
-  char *text = read_all(ld, path, &len, from.file ? from : (fws_pos){path, 0, 0}, shown);
+  char *text = fws_ld_read_file(ld, path, shown, &len, from.file ? from : (fws_pos){path, 0, 0});
   if (!text) return NULL;
   size_t lead = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
   while (lead < len && isspace((unsigned char)text[lead])) lead++;

@@ -127,9 +127,7 @@ void fws_ld_known_keys(fws_loader *ld, const fws_node *map, const char *what, co
 
 /* ---- files ---- */
 
-static char *read_file(fws_loader *ld, const char *path, size_t *len, fws_pos pos) {
-  /* at the file itself the place already names it; at an import, say which file */
-  const char *shown = pos.file && strcmp(pos.file, path) == 0 ? "the file" : path;
+char *fws_ld_read_file(fws_loader *ld, const char *path, const char *shown, size_t *len, fws_pos pos) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     fws_ld_error(ld, pos, "cannot open %s: %s", shown, strerror(errno));
@@ -148,19 +146,24 @@ static char *read_file(fws_loader *ld, const char *path, size_t *len, fws_pos po
       if (cap >= ld->opts.max_file_size) {
         fws_ld_error(ld, pos, "%s is larger than the limit of %zu bytes", shown, ld->opts.max_file_size);
         free(buf);
-        buf = NULL;
-        break;
+        fclose(f);
+        return NULL;
       }
       char *nb = realloc(buf, cap * 2);
-      if (!nb) { free(buf); buf = NULL; break; }
+      if (!nb) free(buf);
       buf = nb;
       cap *= 2;
+      if (!buf) break;
     }
     size_t r = fread(buf + n, 1, cap - n, f);
     n += r;
     if (r == 0) break;
   }
-  if (buf && ferror(f)) {
+  if (!buf) {
+    fclose(f);
+    longjmp(ld->oom, 1);
+  }
+  if (ferror(f)) {
     fws_ld_error(ld, pos, "cannot read %s: %s", shown, strerror(errno));
     free(buf);
     buf = NULL;
@@ -209,7 +212,9 @@ static fws_file *add_file(fws_loader *ld, fws_vec *files, const char *root, cons
   f->is_api = strcmp(rel, "api.yml") == 0;
   fws_ld_push(ld, files, f);
   size_t len;
-  char *text = read_file(ld, f->path, &len, from.file ? from : (fws_pos){f->path, 0, 0});
+  /* at the file itself the place already names it; at an import, say which file */
+  const char *shown = !from.file || strcmp(from.file, f->path) == 0 ? "the file" : f->path;
+  char *text = fws_ld_read_file(ld, f->path, shown, &len, from.file ? from : (fws_pos){f->path, 0, 0});
   if (text) {
     f->root = fws_yaml_parse(text, len, f->path, &api->arena, &api->diags, NULL);
     /* parse errors were added straight to diags: keep the owner list in step */

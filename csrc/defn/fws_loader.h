@@ -27,6 +27,9 @@ typedef struct fws_loader {
 } fws_loader;
 
 void *fws_ld_alloc(fws_loader *ld, size_t size);
+/* A whole file, malloc'd (the caller frees it); NULL with an error at pos naming it as shown when
+** it cannot be opened or read or is over max_file_size; out of memory jumps to ld->oom. */
+char *fws_ld_read_file(fws_loader *ld, const char *path, const char *shown, size_t *len, fws_pos pos);
 char *fws_ld_strndup(fws_loader *ld, const char *s, size_t n);
 char *fws_ld_str(fws_loader *ld, const fws_node *scalar);
 void fws_ld_push(fws_loader *ld, fws_vec *v, void *item);
