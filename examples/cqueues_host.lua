@@ -45,7 +45,9 @@ cq:wrap(function()
   srv:close()
 end)
 
-assert(cq:loop())
+local ok, err = cq:loop(30)  -- seconds: a wake-up that never comes ends it here, not in a hang
+assert(ok, err)
+assert(cq:empty(), "cq:loop ended with fernws still waiting")
 print(string.format("%d messages published from a cqueues task, %d typed replies", sent, replies))
 print(string.format("fernws steps taken by the cqueues loop: %d", steps))
-os.exit(replies == count and 0 or 1, true)
+os.exit(replies == count and sent == count and steps > 0 and fernws.active() == 0 and 0 or 1, true)

@@ -4,22 +4,7 @@ local helper = require "helper"
 
 local BIN = helper.root .. "/bin/fernws"
 
-local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
--- Runs fernws with the arguments; returns stdout, stderr and the exit code.
-local function fernws(...)
-  local args = {}
-  for i, a in ipairs({ ... }) do args[i] = shell_quote(a) end
-  local errfile = os.tmpname()
-  local p = assert(io.popen("lua5.4 " .. shell_quote(BIN) .. " " .. table.concat(args, " ") .. " 2>" .. errfile))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local f = assert(io.open(errfile))
-  local err = f:read("a")
-  f:close()
-  os.remove(errfile)
-  return out, err, code
-end
+local fernws = helper.cli
 
 local function lines(s)
   local t = {}
@@ -102,10 +87,10 @@ describe("fernws check", function()
       ["voice/chat.yml"] = "channel:\n  path: /chat\n  url: ws\n  auth: false\n  messages:\n    m: {origin: client, body: Nope}\n",
       ["voice/ok.yml"] = "channel:\n  path: /ok\n  url: ws\n  auth: false\n",
     })
-    local p = io.popen("cd " .. shell_quote(dir .. "/voice") .. " && lua5.4 " .. shell_quote(BIN) .. " check chat.yml 2>&1")
+    local p = io.popen("cd " .. helper.q(dir .. "/voice") .. " && lua5.4 " .. helper.q(BIN) .. " check chat.yml 2>&1")
     local out = p:read("a")
     p:close()
-    p = io.popen("cd " .. shell_quote(dir .. "/voice") .. " && lua5.4 " .. shell_quote(BIN) .. " describe ok.yml 2>&1")
+    p = io.popen("cd " .. helper.q(dir .. "/voice") .. " && lua5.4 " .. helper.q(BIN) .. " describe ok.yml 2>&1")
     local described = p:read("a")
     p:close()
     helper.rmtree(dir)

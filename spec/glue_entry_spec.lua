@@ -55,131 +55,120 @@ local function dead_url()
   return url
 end
 
--- Each case sets a handler that calls act(obj), where obj is what the event is on, and makes the
--- event happen; it returns once the handler ran (true) or not (false).
+-- Each case sets a handler that calls fire(obj), where obj is what the event is on, and makes the
+-- event happen; it returns the client it made, if any.
 local cases = {
-  { "a client's open", function(srv, act)
-    local ran
+  { "a client's open", function(srv, fire)
     local conn = assert(chat:connect { url = srv.url })
-    conn:on("open", function(c) ran = true act(c) end)
-    return helper.wait_until(function() return ran end, 10), conn
+    conn:on("open", function(c) fire(c) end)
+    return conn
   end },
-  { "a client's message", function(srv, act)
-    local ran
+  { "a client's message", function(srv, fire)
     local conn = assert(chat:connect { url = srv.url })
     conn:on("open", function(c) c:publish("publish", { text = "hi" }) end)
-    conn:subscribe("subscribe", function(v, info, c) ran = true act(c) end)
-    return helper.wait_until(function() return ran end, 10), conn
+    conn:subscribe("subscribe", function(v, info, c) fire(c) end)
+    return conn
   end },
-  { "a client's error (a frame that is no message)", function(srv, act)
-    local ran
+  { "a client's error (a frame that is no message)", function(srv, fire)
     local conn = assert(chat:connect { url = srv.url })
     conn:on("open", function(c) c:publish("publish", { text = "bad" }) end)
-    conn:on("error", function(e, c) ran = true act(c) end)
-    return helper.wait_until(function() return ran end, 10), conn
+    conn:on("error", function(e, c) fire(c) end)
+    return conn
   end },
-  { "a client's binary", function(srv, act)
-    local ran
+  { "a client's binary", function(srv, fire)
     local conn = assert(chat:connect { url = srv.url })
     conn:on("open", function(c) c:publish("publish", { text = "bin" }) end)
-    conn:on("binary", function(data, c) ran = true act(c) end)
-    return helper.wait_until(function() return ran end, 10), conn
+    conn:on("binary", function(data, c) fire(c) end)
+    return conn
   end },
-  { "a client's close", function(srv, act)
-    local ran
+  { "a client's close", function(srv, fire)
     local conn = assert(chat:connect { url = srv.url })
     conn:on("open", function(c) c:publish("publish", { text = "bye" }) end)
-    conn:on("close", function(code, reason, c) ran = true act(c) end)
-    return helper.wait_until(function() return ran end, 10), conn
+    conn:on("close", function(code, reason, c) fire(c) end)
+    return conn
   end },
-  { "a client's pong", function(srv, act)
-    local ran
+  { "a client's pong", function(srv, fire)
     local conn = assert(chat:connect { url = srv.url, ping_interval = 0.02 })
-    conn:on("pong", function(c) if not ran then ran = true act(c) end end)
-    return helper.wait_until(function() return ran end, 10), conn
+    conn:on("pong", function(c) fire(c) end)
+    return conn
   end },
-  { "a client's reconnect", function(srv, act)
-    local ran
+  { "a client's reconnect", function(srv, fire)
     local conn = assert(chat:connect { url = dead_url(), reconnect = { attempts = 1, min_delay = 0.01 } })
     conn:on("error", function() end)
-    conn:on("reconnect", function(attempt, delay, code, c) ran = true act(c) end)
-    return helper.wait_until(function() return ran end, 10), conn
+    conn:on("reconnect", function(attempt, delay, code, c) fire(c) end)
+    return conn
   end },
-  { "a client's dropped", function(srv, act)
-    local ran
+  { "a client's dropped", function(srv, fire)
     local conn = assert(chat:connect { url = dead_url(), queue = 2 })
     conn:on("error", function() end)
     assert(conn:publish("publish", { text = "never sent" }))
-    conn:on("dropped", function(data, binary, c, why) ran = true act(c) end)
-    return helper.wait_until(function() return ran end, 10), conn
+    conn:on("dropped", function(data, binary, c, why) fire(c) end)
+    return conn
   end },
-  { "a server's connect handler (inside lws_service)", function(srv, act)
-    local ran
-    srv:on("connect", function(peer, req, s) ran = true act(s) end)
+  { "a server's connect handler (inside lws_service)", function(srv, fire)
+    srv:on("connect", function(peer, req, s) fire(s) end)
     local conn = assert(chat:connect { url = srv.url })
     conn:on("error", function() end)
-    return helper.wait_until(function() return ran end, 10), conn
+    return conn
   end },
-  { "a peer's open (server handler)", function(srv, act)
-    local ran
-    srv:on("open", function(peer) ran = true act(peer) end)
+  { "a peer's open (server handler)", function(srv, fire)
+    srv:on("open", function(peer) fire(peer) end)
     local conn = assert(chat:connect { url = srv.url })
-    return helper.wait_until(function() return ran end, 10), conn
+    return conn
   end },
-  { "a peer's message (server subscription)", function(srv, act)
-    local ran
-    srv:subscribe("publish", function(msg, info, peer) ran = true act(peer) end)
+  { "a peer's message (server subscription)", function(srv, fire)
+    srv:subscribe("publish", function(msg, info, peer) fire(peer) end)
     local conn = assert(chat:connect { url = srv.url })
     conn:on("open", function(c) c:publish("publish", { text = "hi" }) end)
-    return helper.wait_until(function() return ran end, 10), conn
+    return conn
   end },
-  { "a peer's error (a client message that matches nothing)", function(srv, act)
-    local ran
-    srv:on("error", function(e, peer) ran = true act(peer) end)
+  { "a peer's error (a client message that matches nothing)", function(srv, fire)
+    srv:on("error", function(e, peer) fire(peer) end)
     local conn = assert(chat:connect { url = srv.url })
     conn:on("open", function(c) c:send_text('{"nothing": 1}') end)
-    return helper.wait_until(function() return ran end, 10), conn
+    return conn
   end },
-  { "a peer's close", function(srv, act)
-    local ran
-    srv:on("close", function(code, reason, peer) ran = true act(peer) end)
+  { "a peer's close", function(srv, fire)
+    srv:on("close", function(code, reason, peer) fire(peer) end)
     local conn = assert(chat:connect { url = srv.url })
     conn:on("open", function(c) c:close() end)
-    return helper.wait_until(function() return ran end, 10), conn
+    return conn
   end },
-  { "a task woken by its timer", function(srv, act)
-    local ran
+  { "a task woken by its timer", function(srv, fire)
     fernws.spawn(function()
       fernws.sleep(0.01)
-      ran = true
-      act()
+      fire()
     end)
-    return helper.wait_until(function() return ran end, 10)
   end },
-  { "a task woken by a receive timeout", function(srv, act)
-    local ran
+  { "a task woken by a receive timeout", function(srv, fire)
     fernws.spawn(function()
       local conn = assert(chat:connect { url = srv.url })
       conn:receive("subscribe", 0.01)
-      ran = true
-      act(conn)
+      fire(conn)
       conn:close()
     end)
-    return helper.wait_until(function() return ran end, 10)
   end },
-  { "a task woken by a message", function(srv, act)
-    local ran
+  { "a task woken by a message", function(srv, fire)
     fernws.spawn(function()
       local conn = assert(chat:connect { url = srv.url })
       conn:publish("publish", { text = "hi" })
       conn:receive("subscribe", 5)
-      ran = true
-      act(conn)
+      fire(conn)
       conn:close()
     end)
-    return helper.wait_until(function() return ran end, 10)
   end },
 }
+
+-- Runs a case with act in its handler (once); returns whether the handler ran, and the client.
+local function run_case(case, srv, act)
+  local ran
+  local conn = case[2](srv, function(obj)
+    if ran then return end
+    ran = true
+    act(obj)
+  end)
+  return helper.wait_until(function() return ran end, 10), conn
+end
 
 describe("a handler that fails, for each way the loop enters Lua", function()
   before_each(function()
@@ -197,7 +186,7 @@ describe("a handler that fails, for each way the loop enters Lua", function()
         it(case[1] .. ": the handler " .. what .. "; reported, and the loop goes on", function()
           local srv = echo_server()
           finally(function() srv:close() end)
-          local ran, conn = case[2](srv, act)
+          local ran, conn = run_case(case, srv, act)
           if conn then conn:close() end
           assert.is_true(ran, "the handler ran")
           assert.truthy(helper.wait_until(function() return #reported > 0 end, 5), "on_error heard of it")
@@ -211,7 +200,7 @@ describe("a handler that fails, for each way the loop enters Lua", function()
       local srv = echo_server()
       finally(function() srv:close() end)
       local closed
-      local ran, conn = case[2](srv, function(obj)
+      local ran, conn = run_case(case, srv, function(obj)
         if obj then obj:close() closed = true end
       end)
       assert.is_true(ran, "the handler ran")

@@ -123,6 +123,23 @@ do
   end
 end
 
+-- Runs the fernws command as a user runs it (`lua5.4 bin/fernws ARGS`, at most 60 s; LUA_PATH and
+-- LUA_CPATH inherited); returns stdout, stderr and the exit code.
+function helper.cli(...)
+  local args = {}
+  for i, a in ipairs({ ... }) do args[i] = helper.q(a) end
+  local errfile = os.tmpname()
+  local p = assert(io.popen("timeout 60 lua5.4 " .. helper.q(helper.root .. "/bin/fernws") .. " " ..
+                            table.concat(args, " ") .. " 2>" .. errfile))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  local f = assert(io.open(errfile))
+  local err = f:read("a")
+  f:close()
+  os.remove(errfile)
+  return out, err, code
+end
+
 -- Runs a shell command (LD_PRELOAD unset); returns ok, combined output.
 function helper.sh(cmd)
   local p = assert(io.popen("env -u LD_PRELOAD /bin/sh -c " .. helper.q("{ " .. cmd .. "; } 2>&1")))

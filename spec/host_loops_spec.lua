@@ -1,11 +1,12 @@
 -- Foreign loops: fernws as one descriptor in a host's loop (the cqueues polling protocol:
--- pollfd, events, timeout, step), run inside luv (Debian lua-luv) and cqueues (lua-cqueues) with
--- a server and clients on loopback. Everything is counted, nothing timed.
+-- pollfd, events, timeout, step), run inside luv (Debian lua-luv) and cqueues (lua-cqueues: its
+-- example, which checks itself) with a server and clients on loopback. Everything is counted,
+-- nothing timed.
 local helper = require "helper"
 local fernws = helper.fernws
 
 local has_luv, uv = pcall(require, "luv")
-local has_cq, cqueues = pcall(require, "cqueues")
+local has_cq = pcall(require, "cqueues")
 
 local chat = assert(fernws.load(helper.root .. "/examples/chat/chat.yml")):channel("chat")
 
@@ -208,48 +209,6 @@ describe("inside luv, over TLS", function()
   end)
 end)
 
-describe("inside cqueues", function()
-  it("runs a server and a client with cq:loop() alone, fernws polled as an object", function()
-    if not has_cq then pending("lua-cqueues is not installed") return end
-    local count = 30
-    local srv = assert(chat:serve { port = 0 })
-    srv:subscribe("publish", function(msg, _, peer)
-      peer:publish("subscribe", { id = "1", message = "re: " .. msg.text })
-    end)
-    local replies = 0
-    local conn = assert(chat:connect { url = srv.url })
-    conn:subscribe("subscribe", function() replies = replies + 1 end)
-    local cq = cqueues.new()
-    local steps = 0
-    cq:wrap(function()
-      while fernws.active() > 0 do
-        cqueues.poll(fernws)
-        fernws.step(0)
-        steps = steps + 1
-      end
-    end)
-    local sent = 0
-    cq:wrap(function()
-      while conn.state ~= "open" do cqueues.sleep(0.002) end
-      for i = 1, count do
-        conn:publish("publish", { text = "tick " .. i })
-        sent = i
-        cqueues.sleep(0.002)
-      end
-      while replies < count do cqueues.sleep(0.002) end
-      conn:close()
-      srv:close()
-    end)
-    local ok, err = cq:loop(30)  -- a broken wake-up must fail the test, not hang it
-    assert.is_true(ok, tostring(err))
-    assert.is_true(cq:empty(), "cq:loop ended with fernws still waiting")
-    assert.equal(count, sent)
-    assert.equal(count, replies)
-    assert.is_true(steps > 0)
-    assert.equal(0, fernws.active())
-  end)
-end)
-
 describe("the examples", function()
   for _, ex in ipairs { { "luv_host.lua", has_luv, "lua-luv" }, { "cqueues_host.lua", has_cq, "lua-cqueues" } } do
     it(ex[1] .. " runs", function()
@@ -257,7 +216,7 @@ describe("the examples", function()
       local ok, out = helper.lua_child({}, ("arg = { [0] = %q, '15' }\ndofile(arg[0])"):format(helper.root .. "/examples/" .. ex[1]))
       assert(ok, out)
       assert.matches("15 messages published from a %w+ %w+, 15 typed replies", out)
-      assert.matches("fernws steps taken by the %w+ loop: %d+", out)
+      assert.matches("fernws steps taken by the %w+ loop: [1-9]%d*", out)
     end)
   end
 end)

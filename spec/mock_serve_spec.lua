@@ -199,20 +199,7 @@ end)
 
 local function q(s) return helper.q(s) end
 
--- Runs `fernws mock ARGS` to its end; returns stdout, stderr, exit code.
-local function run_cli(...)
-  local args = {}
-  for i, a in ipairs({ ... }) do args[i] = q(a) end
-  local errfile = os.tmpname()
-  local p = assert(io.popen("timeout 60 lua5.4 " .. q(BIN) .. " " .. table.concat(args, " ") .. " 2>" .. errfile))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local f = assert(io.open(errfile))
-  local err = f:read("a")
-  f:close()
-  os.remove(errfile)
-  return out, err, code
-end
+local run_cli = helper.cli
 
 -- Starts `fernws mock ARGS` in the background with SIGINT at its default (a background job of a
 -- script would inherit it ignored); returns {pid =, out =, err =} once it listens.

@@ -89,6 +89,23 @@ local function with(t, extra)
   return t
 end
 
+-- Sends every sample message of an origin on c (a peer or a conn), each told as `event`, then
+-- `event`_all.
+local function send_all(c, origin, event)
+  for _, k in ipairs(every(origin)) do
+    if k.bytes then
+      c:send_binary(k.bytes)
+      out(with({ event = event, id = k.id, kind = k.kind }, said(k.id, k.bytes)))
+    elseif k.value == nil then
+      out { event = "unsendable", id = k.id, kind = k.kind, why = k.why }
+    else
+      c:publish(k.id, k.value)
+      out(with({ event = event, id = k.id, kind = k.kind }, said(k.id, k.value)))
+    end
+  end
+  out { event = event .. "_all" }
+end
+
 -- A value of every query parameter (optional ones too).
 local function query_sample()
   local q = {}
@@ -122,18 +139,7 @@ if mode == "serve" then
   end)
   srv:on("refused", function(info) out { event = "refused", status = info.status, reason = info.reason } end)
   srv:on("open", function(peer)
-    for _, k in ipairs(every("server")) do
-      if k.bytes then
-        peer:send_binary(k.bytes)
-        out(with({ event = "sent", id = k.id, kind = k.kind }, said(k.id, k.bytes)))
-      elseif k.value == nil then
-        out { event = "unsendable", id = k.id, kind = k.kind, why = k.why }
-      else
-        peer:publish(k.id, k.value)
-        out(with({ event = "sent", id = k.id, kind = k.kind }, said(k.id, k.value)))
-      end
-    end
-    out { event = "sent_all" }
+    send_all(peer, "server", "sent")
   end)
   srv:subscribe("*", function(value, info)
     out(with({ event = "message", id = info.id, variant = info.variant }, said(info.id, value)))
@@ -150,18 +156,7 @@ elseif mode == "client" then
       out { event = "error", message = tostring(err) }
       return
     end
-    for _, k in ipairs(every("client")) do
-      if k.bytes then
-        conn:send_binary(k.bytes)
-        out(with({ event = "published", id = k.id, kind = k.kind }, said(k.id, k.bytes)))
-      elseif k.value == nil then
-        out { event = "unsendable", id = k.id, kind = k.kind, why = k.why }
-      else
-        conn:publish(k.id, k.value)
-        out(with({ event = "published", id = k.id, kind = k.kind }, said(k.id, k.value)))
-      end
-    end
-    out { event = "published_all" }
+    send_all(conn, "client", "published")
     if os.getenv("RECEIVE") then
       conn:on("error", function(e) out { event = "error", kind = e.kind, message = tostring(e), raw = e.raw } end)
       while true do
