@@ -58,10 +58,12 @@ describe("credentials never come back in the server's words", function()
 
   it("a key typed into the url or an Authorization header by hand; other values stay", function()
     local ch = assert(fernws.load(helper.own("conn/echo"))):channel("echo")
-    local p = raw { status = 400, body = "bad api_key=QKEY-1234 or Bearer HKEY-5678 for model nova-2" }
-    local e = refusal(ch, { url = p.url .. "/?model=nova-2&api_key=QKEY-1234",
-                            headers = { Authorization = "Bearer HKEY-5678", ["X-Model"] = "nova-2" } })
-    assert.equal("bad api_key=*** or *** for model nova-2", e.body)
+    local p = raw { status = 400, body = "bad api_key=QKEY-1234, accessToken=TKEY-9012 or Bearer HKEY-5678 " ..
+                                         "for model nova-2, keyterm hello-there, author Jane-Doe" }
+    local e = refusal(ch, { url = p.url .. "/?model=nova-2&api_key=QKEY-1234&accessToken=TKEY-9012&keyterm=hello-there",
+                            headers = { Authorization = "Bearer HKEY-5678", ["X-Model"] = "nova-2",
+                                        ["X-Author"] = "Jane-Doe" } })
+    assert.equal("bad api_key=***, accessToken=*** or *** for model nova-2, keyterm hello-there, author Jane-Doe", e.body)
   end)
 
   it("a body cut at 300 bytes in the middle of a key: its start is masked too", function()

@@ -29,15 +29,27 @@ static int add(fws_client_cfg *cfg, const char *s, size_t n) {
   return 0;
 }
 
+/* A name one of whose words is a credential's: "X-Api-Key", "api_key", "accessToken",
+** "Authorization"; not "keyterm" or "author". Words split at punctuation and at a lower-to-upper
+** case change. */
 static int named_like_credential(const char *k, size_t n) {
-  static const char *const words[] = {"key", "token", "secret", "password", "auth", "sig", "credential", "cookie", NULL};
-  char low[64];
-  size_t i;
-  if (n >= sizeof low) n = sizeof low - 1;
-  for (i = 0; i < n; i++) low[i] = (char)tolower((unsigned char)k[i]);
-  low[n] = '\0';
-  for (i = 0; words[i]; i++)
-    if (strstr(low, words[i])) return 1;
+  static const char *const words[] = {"key", "apikey", "token", "accesstoken", "secret", "password",
+                                      "passwd", "auth", "authorization", "sig", "signature",
+                                      "credential", "credentials", "cookie", NULL};
+  size_t i = 0;
+  while (i < n) {
+    char w[32];
+    size_t wl = 0;
+    while (i < n && !isalnum((unsigned char)k[i])) i++;
+    while (i < n && isalnum((unsigned char)k[i])) {
+      if (wl < sizeof w - 1) w[wl++] = (char)tolower((unsigned char)k[i]);
+      i++;
+      if (i < n && isupper((unsigned char)k[i]) && islower((unsigned char)k[i - 1])) break;
+    }
+    w[wl] = '\0';
+    for (const char *const *p = words; wl && *p; p++)
+      if (strcmp(w, *p) == 0) return 1;
+  }
   return 0;
 }
 
