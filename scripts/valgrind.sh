@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh "${1:-build-test}"
 status=0
 for ex in "examples/chat.lua" "examples/game_loop.lua 1" \
-    "/usr/bin/busted -o TAP spec/hostile_size_spec.lua spec/limits_spec.lua spec/redirect_spec.lua spec/client_errors_spec.lua"; do
+    "/usr/bin/busted -o TAP spec/hostile_size_spec.lua spec/limits_spec.lua spec/redirect_spec.lua spec/client_errors_spec.lua spec/credential_scrub_spec.lua"; do
   if valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
       --errors-for-leak-kinds=definite,indirect,possible --suppressions=.ci/valgrind.supp \
       --error-exitcode=9 lua5.4 $ex >/tmp/fws-valgrind.$$ 2>&1; then
